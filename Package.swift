@@ -1,0 +1,90 @@
+// swift-tools-version: 6.2
+//
+// Notarium: evidence notarization and electronic service on open standards.
+// Dependencies point one way: C modules ← wrappers (RocksDBStore, Sodium, OpenSSLKit) ← Appliance
+// ← NotariumServer / NotariumCLI ← executables. Only the wrappers import C modules.
+
+import PackageDescription
+
+let package = Package(
+    name: "Notarium",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "notarium", targets: ["notarium"]),
+        .executable(name: "notariumd", targets: ["notariumd"]),
+        .executable(name: "notarium-bench", targets: ["notarium-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["JSON", "YAML"]),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // MARK: C libraries from Debian
+        .systemLibrary(name: "CRocksDB", pkgConfig: "rocksdb", providers: [.apt(["librocksdb-dev"])]),
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        /// OpenSSL's function-like macros (`sk_X509_push` …) as static inline functions Swift can call.
+        .target(name: "COpenSSLShims", dependencies: ["COpenSSL"]),
+        /// RocksDB's C API has no version call; this C++ shim asks the linked library itself.
+        .target(name: "CRocksDBVersion", dependencies: ["CRocksDB"]),
+
+        // MARK: Owning Swift wrappers over the C libraries
+        .target(name: "RocksDBStore", dependencies: ["CRocksDB", "CRocksDBVersion"]),
+        .target(name: "Sodium", dependencies: ["CSodium"]),
+        .target(name: "OpenSSLKit", dependencies: ["COpenSSL", "COpenSSLShims"]),
+
+        // MARK: The appliance: configuration, data directory, logging
+        .target(
+            name: "Appliance",
+            dependencies: [
+                "RocksDBStore", "Sodium", "OpenSSLKit",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+
+        // MARK: Front ends
+        .target(
+            name: "NotariumServer",
+            dependencies: [
+                "Appliance",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "NotariumCLI",
+            dependencies: [
+                "Appliance", "RocksDBStore", "Sodium",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "notarium", dependencies: ["NotariumCLI"]),
+        .executableTarget(
+            name: "notariumd",
+            dependencies: [
+                "NotariumServer", "Appliance",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "notarium-bench",
+            dependencies: ["RocksDBStore", "Appliance"]
+        ),
+
+        // MARK: Tests
+        .testTarget(name: "RocksDBStoreTests", dependencies: ["RocksDBStore"]),
+        .testTarget(name: "SodiumTests", dependencies: ["Sodium"]),
+        .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit"]),
+        .testTarget(name: "ApplianceTests", dependencies: ["Appliance", "RocksDBStore"]),
+        .testTarget(name: "NotariumServerTests", dependencies: ["Appliance"]),
+        .testTarget(name: "NotariumCLITests", dependencies: ["Appliance", "Sodium"]),
+    ]
+)

@@ -1,0 +1,166 @@
+import Foundation
+import Configuration
+import Logging
+import SystemPackage
+import Yams
+
+/// The appliance's settings, resolved from four layers, highest first:
+/// command-line flags, environment variables (`NOTARIUM_…`), the configuration file (`--config
+/// FILE` or `NOTARIUM_CONFIG`, YAML or JSON), and the embedded defaults of `ConfigurationKey`.
+/// With no file, no variables and no flags, the appliance starts on the defaults alone.
+///
+/// A value that is present but invalid is reported with its key and where it came from; it is
+/// never replaced by a default. A key in the file that Notarium does not know is an error too,
+/// so that a misspelt setting cannot be silently ignored.
+public struct ApplianceConfiguration: Sendable, Equatable {
+    public var dataDirectory: String
+    public var listen: ListenAddress
+    public var logLevel: Logger.Level
+    public var logFormat: LogFormat
+    public var sealKeyFile: String
+    /// The file the settings were read from, if any.
+    public var configurationFile: String?
+
+    public enum LogFormat: String, Sendable, CaseIterable {
+        case json, text
+    }
+
+    /// The environment variable naming the configuration file when `--config` is not given.
+    public static let configurationFileVariable = "NOTARIUM_CONFIG"
+
+    /// Resolves the settings.
+    /// - Parameters:
+    ///   - flags: values given on the command line, by `ConfigurationKey`.
+    ///   - configurationFile: `--config FILE`; when nil, `NOTARIUM_CONFIG` is consulted.
+    ///   - environment: the process environment (a parameter so tests can pass their own).
+    public static func load(flags: [ConfigurationKey: String] = [:], configurationFile: String? = nil, environment: [String: String]) async throws(ConfigurationError) -> ApplianceConfiguration {
+        let filePath = configurationFile ?? environment[configurationFileVariable].flatMap { $0.isEmpty ? nil : $0 }
+        var providers: [any ConfigProvider] = []
+        providers.append(InMemoryProvider(name: "flags", values: Dictionary(uniqueKeysWithValues: flags.map { (AbsoluteConfigKey(ConfigKey($0.key.rawValue)), ConfigValue(stringLiteral: $0.value)) })))
+        let notariumVariables = environment.filter { $0.key.hasPrefix("NOTARIUM_") }
+        providers.append(EnvironmentVariablesProvider(environmentVariables: notariumVariables).prefixKeys(with: "notarium"))
+
+        var fileKeys: Set<String> = []
+        if let filePath {
+            fileKeys = try checkFileKeys(filePath)
+            do {
+                if filePath.hasSuffix(".json") {
+                    providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(filePath)))
+                } else {
+                    providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(filePath)))
+                }
+            } catch {
+                throw ConfigurationError(.unreadableFile, key: nil, value: nil, source: "file \(filePath)", reason: "\(error)")
+            }
+        }
+        let defaults = ConfigurationKey.allCases.compactMap { key in key.defaultValue.map { (AbsoluteConfigKey(ConfigKey(key.rawValue)), ConfigValue(stringLiteral: $0)) } }
+        providers.append(InMemoryProvider(name: "defaults", values: Dictionary(uniqueKeysWithValues: defaults)))
+        let reader = ConfigReader(providers: providers)
+
+        /// Where a key's value came from, for error messages.
+        func source(of key: ConfigurationKey) -> String {
+            if flags[key] != nil { return "flag \(key.flag)" }
+            if notariumVariables.keys.contains(where: { $0.uppercased() == key.environmentVariable }) { return "environment \(key.environmentVariable)" }
+            if fileKeys.contains(key.rawValue), let filePath { return "file \(filePath)" }
+            return "embedded default"
+        }
+        func string(_ key: ConfigurationKey) throws(ConfigurationError) -> String? {
+            do {
+                guard key.defaultValue != nil || reader.string(forKey: ConfigKey(key.rawValue)) != nil else { return nil }
+                return try reader.requiredString(forKey: ConfigKey(key.rawValue))
+            } catch {
+                throw ConfigurationError(.invalidValue, key: key, value: nil, source: source(of: key), reason: "not a text value (\(error))")
+            }
+        }
+        func invalid(_ key: ConfigurationKey, _ value: String, _ reason: String) -> ConfigurationError {
+            ConfigurationError(.invalidValue, key: key, value: value, source: source(of: key), reason: reason)
+        }
+
+        guard let data = try string(.data), !data.isEmpty else {
+            throw invalid(.data, "", "the data directory must not be empty")
+        }
+        let listenText = try string(.listen) ?? ""
+        var listenReason = ""
+        guard let listen = ListenAddress(parsing: listenText, reason: &listenReason) else {
+            throw invalid(.listen, listenText, listenReason)
+        }
+        let levelText = try string(.logLevel) ?? ""
+        guard let level = Logger.Level(rawValue: levelText.lowercased()) else {
+            throw invalid(.logLevel, levelText, "expected one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let formatText = try string(.logFormat) ?? ""
+        guard let format = LogFormat(rawValue: formatText.lowercased()) else {
+            throw invalid(.logFormat, formatText, "expected json or text")
+        }
+        let sealKeyFile = try string(.sealKeyFile) ?? DataDirectory.defaultSealKeyFile(in: data)
+        guard !sealKeyFile.isEmpty else { throw invalid(.sealKeyFile, sealKeyFile, "the seal key file path must not be empty") }
+
+        return ApplianceConfiguration(dataDirectory: data, listen: listen, logLevel: level, logFormat: format, sealKeyFile: sealKeyFile, configurationFile: filePath)
+    }
+
+    /// Reads the file once more to list its keys (flattened with dots) and refuses unknown ones.
+    /// YAML is a superset of JSON, so one parser serves both.
+    private static func checkFileKeys(_ path: String) throws(ConfigurationError) -> Set<String> {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigurationError(.unreadableFile, key: nil, value: nil, source: "file \(path)", reason: "cannot read the configuration file: \(error.localizedDescription)")
+        }
+        let document: Any?
+        do {
+            document = try Yams.load(yaml: text)
+        } catch {
+            throw ConfigurationError(.unreadableFile, key: nil, value: nil, source: "file \(path)", reason: "not valid YAML or JSON: \(error)")
+        }
+        guard let document else { return [] }
+        guard let mapping = document as? [String: Any] else {
+            throw ConfigurationError(.unreadableFile, key: nil, value: nil, source: "file \(path)", reason: "the top level must be a mapping of settings")
+        }
+        var keys: Set<String> = []
+        func flatten(_ mapping: [String: Any], prefix: String) {
+            for (name, value) in mapping {
+                let key = prefix.isEmpty ? name : prefix + "." + name
+                if let nested = value as? [String: Any] { flatten(nested, prefix: key) } else { keys.insert(key) }
+            }
+        }
+        flatten(mapping, prefix: "")
+        let known = Set(ConfigurationKey.allCases.map(\.rawValue))
+        if let unknown = keys.subtracting(known).sorted().first {
+            throw ConfigurationError(.unknownKey, key: nil, value: unknown, source: "file \(path)", reason: "unknown setting \"\(unknown)\"; known settings: \(known.sorted().joined(separator: ", "))")
+        }
+        return keys
+    }
+}
+
+/// A configuration that cannot be used, named by key and source.
+public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
+    public enum Code: String, Sendable {
+        case invalidValue = "invalid-value"
+        case unknownKey = "unknown-key"
+        case unreadableFile = "unreadable-file"
+    }
+
+    public let code: Code
+    public let key: ConfigurationKey?
+    public let value: String?
+    /// "flag --listen", "environment NOTARIUM_LISTEN", "file /etc/notarium/notarium.yaml", "embedded default".
+    public let source: String
+    public let reason: String
+
+    public init(_ code: Code, key: ConfigurationKey?, value: String?, source: String, reason: String) {
+        self.code = code
+        self.key = key
+        self.value = value
+        self.source = source
+        self.reason = reason
+    }
+
+    public var description: String {
+        if let key {
+            let shown = value.map { " = \"\($0)\"" } ?? ""
+            return "invalid configuration: \(key.rawValue)\(shown) (from \(source)): \(reason)"
+        }
+        return "invalid configuration (\(source)): \(reason)"
+    }
+}

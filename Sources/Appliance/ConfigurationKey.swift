@@ -1,0 +1,42 @@
+/// Every setting the appliance reads, with its three spellings (file key, environment variable,
+/// flag) and embedded default. appliance/notarium.yaml documents each with a comment; a test
+/// checks that file and this table agree.
+public enum ConfigurationKey: String, CaseIterable, Sendable {
+    /// The data directory: RocksDB database, sealed keys.
+    case data = "data"
+    /// `HOST:PORT` notariumd listens on; port 0 picks a free port (printed at start).
+    case listen = "listen"
+    /// trace, debug, info, notice, warning, error or critical.
+    case logLevel = "log.level"
+    /// `json` (one JSON object per line) or `text`.
+    case logFormat = "log.format"
+    /// The key file that unlocks sealed keys; default `<data>/keys/seal.key`.
+    case sealKeyFile = "seal.key-file"
+
+    /// The embedded default; nil when the default derives from another key.
+    public var defaultValue: String? {
+        switch self {
+        case .data: "./notarium-data"
+        case .listen: "127.0.0.1:8080"
+        case .logLevel: "info"
+        case .logFormat: "json"
+        case .sealKeyFile: nil
+        }
+    }
+
+    /// `NOTARIUM_` followed by the key in upper case with `.` and `-` as `_`.
+    public var environmentVariable: String {
+        "NOTARIUM_" + rawValue.uppercased().map { $0 == "." || $0 == "-" ? "_" : String($0) }.joined()
+    }
+
+    /// The command-line flag: `--` followed by the key with `.` as `-`.
+    public var flag: String {
+        "--" + rawValue.replacingOccurrences(of: ".", with: "-")
+    }
+}
+
+extension String {
+    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
+        split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}

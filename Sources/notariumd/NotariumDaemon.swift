@@ -1,0 +1,83 @@
+import Appliance
+import ArgumentParser
+import Foundation
+import Logging
+import NotariumServer
+
+/// notariumd's exit statuses; the systemd unit does not restart on `configuration`.
+enum DaemonExit {
+    /// Stopped cleanly on SIGTERM or SIGINT.
+    static let stopped: Int32 = 0
+    /// Could not start or failed while running (data directory in use or damaged, port taken…).
+    static let failed: Int32 = 1
+    /// Bad arguments or configuration: restarting will not help.
+    static let configuration: Int32 = 2
+}
+
+@main
+struct NotariumDaemon: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "notariumd",
+        abstract: "The Notarium appliance: ledger, time-stamp authority and CA over HTTP.",
+        discussion: """
+            Settings come from, highest first: these flags, NOTARIUM_* environment variables, the \
+            configuration file (--config or NOTARIUM_CONFIG; YAML or JSON, see \
+            appliance/notarium.yaml), and the embedded defaults. With none of them it starts on \
+            ./notarium-data and 127.0.0.1:8080, creating the data directory on first start.
+
+            It prints the address it listens on, logs to standard error (JSON lines by default), \
+            and stops gracefully on SIGTERM or SIGINT. Exit status: 0 stopped, 1 failed, \
+            2 bad arguments or configuration.
+            """,
+        version: NotariumVersion.report(program: "notariumd"))
+
+    @Option(name: .customLong("config"), help: ArgumentHelp("Configuration file (YAML or JSON).", valueName: "file"))
+    var configurationFile: String?
+
+    @Option(help: ArgumentHelp("Data directory (NOTARIUM_DATA; default ./notarium-data).", valueName: "dir"))
+    var data: String?
+
+    @Option(help: ArgumentHelp("Address to listen on (NOTARIUM_LISTEN; default 127.0.0.1:8080; port 0 picks one).", valueName: "host:port"))
+    var listen: String?
+
+    @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, notice, warning, error, critical (NOTARIUM_LOG_LEVEL; default info).", valueName: "level"))
+    var logLevel: String?
+
+    @Option(name: .customLong("log-format"), help: ArgumentHelp("json or text (NOTARIUM_LOG_FORMAT; default json).", valueName: "format"))
+    var logFormat: String?
+
+    @Option(name: .customLong("seal-key-file"), help: ArgumentHelp("Key file that unlocks sealed keys (NOTARIUM_SEAL_KEY_FILE; default DATA/keys/seal.key).", valueName: "file"))
+    var sealKeyFile: String?
+
+    func run() async throws {
+        var flags: [ConfigurationKey: String] = [:]
+        flags[.data] = data
+        flags[.listen] = listen
+        flags[.logLevel] = logLevel
+        flags[.logFormat] = logFormat
+        flags[.sealKeyFile] = sealKeyFile
+
+        let settings: ApplianceConfiguration
+        do {
+            settings = try await ApplianceConfiguration.load(flags: flags, configurationFile: configurationFile, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            printToStandardError("notariumd: \(error)")
+            throw ExitCode(DaemonExit.configuration)
+        }
+        bootstrapLogging(format: settings.logFormat, level: settings.logLevel)
+        let logger = Logger(label: "notariumd")
+        do {
+            try await runAppliance(configuration: settings, logger: logger)
+        } catch let error as DataDirectoryError {
+            logger.critical("cannot use the data directory", metadata: ["error.code": "\(error.code.rawValue)", "error": "\(error.reason)"])
+            printToStandardError("notariumd: error [\(error.code.rawValue)]: \(error.reason)")
+            throw ExitCode(DaemonExit.failed)
+        } catch {
+            logger.critical("stopped on an error", metadata: ["error": "\(error)"])
+            printToStandardError("notariumd: error: \(error)")
+            throw ExitCode(DaemonExit.failed)
+        }
+    }
+}
+
+
