@@ -1,1 +1,4 @@
-print("todo")
+import Glibc
+import NotariumCLI
+
+exit(await runNotariumCLI())
