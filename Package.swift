@@ -80,11 +80,13 @@ let package = Package(
         ),
 
         // MARK: Tests
-        .testTarget(name: "RocksDBStoreTests", dependencies: ["RocksDBStore"]),
-        .testTarget(name: "SodiumTests", dependencies: ["Sodium"]),
-        .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit"]),
-        .testTarget(name: "ApplianceTests", dependencies: ["Appliance", "RocksDBStore"]),
-        .testTarget(name: "NotariumServerTests", dependencies: ["Appliance"]),
-        .testTarget(name: "NotariumCLITests", dependencies: ["Appliance", "Sodium"]),
+        /// Temporary directories, built executables, background processes, curl: for tests only.
+        .target(name: "NotariumTestKit", path: "Tests/NotariumTestKit"),
+        .testTarget(name: "RocksDBStoreTests", dependencies: ["RocksDBStore", "NotariumTestKit"]),
+        .testTarget(name: "SodiumTests", dependencies: ["Sodium", "NotariumTestKit"], exclude: ["open_sealed_key.py"]),
+        .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit", "NotariumTestKit"]),
+        .testTarget(name: "ApplianceTests", dependencies: ["Appliance", "RocksDBStore", "NotariumTestKit"]),
+        .testTarget(name: "NotariumServerTests", dependencies: ["Appliance", "NotariumTestKit"]),
+        .testTarget(name: "NotariumCLITests", dependencies: ["Appliance", "Sodium", "NotariumTestKit"]),
     ]
 )

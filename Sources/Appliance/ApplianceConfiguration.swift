@@ -121,7 +121,13 @@ public struct ApplianceConfiguration: Sendable, Equatable {
         func flatten(_ mapping: [String: Any], prefix: String) {
             for (name, value) in mapping {
                 let key = prefix.isEmpty ? name : prefix + "." + name
-                if let nested = value as? [String: Any] { flatten(nested, prefix: key) } else { keys.insert(key) }
+                if let nested = value as? [String: Any] {
+                    flatten(nested, prefix: key)
+                } else if value is NSNull {
+                    continue  // "seal:" with every member commented out: an empty section
+                } else {
+                    keys.insert(key)
+                }
             }
         }
         flatten(mapping, prefix: "")

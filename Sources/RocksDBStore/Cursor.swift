@@ -12,6 +12,8 @@ public final class Cursor: Dependent {
     /// RocksDB keeps a pointer to the upper bound for the iterator's lifetime, so it is owned here.
     private var upperBoundStorage: UnsafeMutableBufferPointer<CChar>?
     private var started = false
+    /// Set once the range is exhausted: RocksDB asserts if an invalid iterator is advanced.
+    private var finished = false
     private let lowerBound: [UInt8]
 
     init(database: Database, db: OpaquePointer, family: OpaquePointer?, snapshot: OpaquePointer?, lowerBound: [UInt8], upperBound: [UInt8]?) {
@@ -45,6 +47,7 @@ public final class Cursor: Dependent {
         guard let database else { throw StorageError(.released, "the cursor's database is gone") }
         return try database.withHandle { (_) throws(StorageError) -> KeyValue? in
             guard let iterator else { throw StorageError(.released, "the cursor was released (its database was closed)") }
+            if finished { return nil }
             if started {
                 rocksdb_iter_next(iterator)
             } else {
@@ -52,6 +55,7 @@ public final class Cursor: Dependent {
                 withCBytes(lowerBound) { kp, kl in rocksdb_iter_seek(iterator, kp, kl) }
             }
             guard rocksdb_iter_valid(iterator) != 0 else {
+                finished = true
                 try rocksCall { error in rocksdb_iter_get_error(iterator, error) }
                 return nil
             }

@@ -20,12 +20,8 @@ public final class SecureBytes: @unchecked Sendable, CustomStringConvertible {
         }
         self.pointer = pointer
         self.count = count
-        do {
-            try fill(UnsafeMutableRawBufferPointer(start: pointer, count: count))
-        } catch {
-            sodium_free(pointer)
-            throw error
-        }
+        // Every stored property is set, so if `fill` throws, deinit runs and frees (and zeroes) it.
+        try fill(UnsafeMutableRawBufferPointer(start: pointer, count: count))
         sodium_mprotect_readonly(pointer)
     }
 

@@ -1,1 +1,160 @@
-print("todo")
+// notarium-bench: Notarium's benchmarks, one JSON object per line on standard output.
+// Run in release: swift run -c release notarium-bench [--seconds S] [--dir DIR] [--only NAME]
+// Every figure of ours is measured beside its baseline in the same run; this first benchmark
+// is the baseline itself (raw RocksDB synced write batches).
+//
+// `notarium-bench crash-writer DIR` is not a benchmark: it appends synced batches forever,
+// printing each acknowledged key, for the kill -9 durability test.
+import Appliance
+import Foundation
+import RocksDBStore
+
+struct BenchOptions {
+    var seconds = 3.0
+    var directory = "./notarium-bench-data"
+    var only: String? = nil
+}
+
+func parseOptions(_ arguments: [String]) -> BenchOptions {
+    var options = BenchOptions()
+    var index = 0
+    func value() -> String {
+        index += 1
+        guard index < arguments.count else { fail("\(arguments[index - 1]) needs a value") }
+        return arguments[index]
+    }
+    while index < arguments.count {
+        switch arguments[index] {
+        case "--seconds":
+            guard let seconds = Double(value()), seconds > 0 else { fail("--seconds takes a positive number") }
+            options.seconds = seconds
+        case "--dir": options.directory = value()
+        case "--only": options.only = value()
+        case "-h", "--help":
+            print("usage: notarium-bench [--seconds S (default 3)] [--dir DIR (default ./notarium-bench-data)] [--only rocksdb.write-batch]")
+            print("       notarium-bench crash-writer DIR   (for the durability test)")
+            exit(0)
+        default: fail("unknown argument \(arguments[index])")
+        }
+        index += 1
+    }
+    return options
+}
+
+func fail(_ message: String) -> Never {
+    printToStandardError("notarium-bench: \(message)")
+    exit(2)
+}
+
+/// A JSON line from ordered fields; values are numbers, booleans or strings.
+func emit(_ fields: KeyValuePairs<String, Any>) {
+    var parts: [String] = []
+    for (key, value) in fields {
+        let rendered: String
+        switch value {
+        case let text as String: rendered = "\"\(text)\""
+        case let flag as Bool: rendered = flag ? "true" : "false"
+        case let number as Double: rendered = String(format: "%.3f", number)
+        default: rendered = "\(value)"
+        }
+        parts.append("\"\(key)\":\(rendered)")
+    }
+    print("{" + parts.joined(separator: ",") + "}")
+    fflush(nil)
+}
+
+func percentile(_ sorted: [Double], _ p: Double) -> Double {
+    guard !sorted.isEmpty else { return 0 }
+    return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p).rounded()))]
+}
+
+func now() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+}
+
+/// Raw RocksDB write batches of `batchSize` 300-byte values, each written synced (or not), for
+/// `seconds`: the baseline every later durable-append figure is compared with.
+func benchWriteBatches(directory: String, batchSize: Int, synced: Bool, seconds: Double) throws {
+    let path = directory + "/write-batch-\(batchSize)-\(synced ? "sync" : "nosync")"
+    try? FileManager.default.removeItem(atPath: path)
+    let database = try Database(path: path, options: OpenOptions(createIfMissing: true))
+    defer {
+        database.close()
+        try? FileManager.default.removeItem(atPath: path)
+    }
+    var generator = SystemRandomNumberGenerator()
+    let value = (0..<300).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    var counter: UInt64 = 0
+    func nextBatch() -> WriteBatch {
+        var batch = WriteBatch()
+        for _ in 0..<batchSize {
+            counter += 1
+            batch.put(withUnsafeBytes(of: counter.bigEndian) { Array($0) }, value)
+        }
+        return batch
+    }
+    // Warm-up: a few batches so file creation is not measured.
+    for _ in 0..<3 { try database.write(nextBatch(), durability: synced ? .synced : .unsynced) }
+    var latencies: [Double] = []
+    let start = now()
+    while now() - start < seconds {
+        let batch = nextBatch()
+        let begin = now()
+        try database.write(batch, durability: synced ? .synced : .unsynced)
+        latencies.append(now() - begin)
+    }
+    let elapsed = now() - start
+    latencies.sort()
+    emit([
+        "benchmark": "rocksdb.write-batch", "role": "baseline", "sync": synced, "batch_size": batchSize,
+        "value_bytes": 300, "batches": latencies.count, "entries": latencies.count * batchSize,
+        "seconds": elapsed, "batches_per_second": Double(latencies.count) / elapsed,
+        "entries_per_second": Double(latencies.count * batchSize) / elapsed,
+        "p50_batch_ms": percentile(latencies, 0.5) * 1000, "p99_batch_ms": percentile(latencies, 0.99) * 1000,
+        "rocksdb": rocksDBVersion,
+    ])
+}
+
+/// Appends synced single-key batches forever and prints each key once `write` has returned:
+/// every printed key MUST survive a kill -9.
+func crashWriter(directory: String) throws -> Never {
+    let database = try Database(path: directory, options: OpenOptions(createIfMissing: true), columnFamilies: ["log"])
+    let family = try database.columnFamily("log")
+    var next: UInt64 = 0
+    if let last = try database.scan(in: family, from: [], limit: .max).last {
+        next = last.key.reduce(0) { ($0 << 8) | UInt64($1) } + 1
+    }
+    while true {
+        var batch = WriteBatch()
+        let key = withUnsafeBytes(of: next.bigEndian) { Array($0) }
+        batch.put(key, Array(repeating: UInt8(truncatingIfNeeded: next), count: 300), in: family)
+        try database.write(batch, durability: .synced)
+        print("acked \(next)")
+        fflush(nil)
+        next += 1
+    }
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+do {
+    if arguments.first == "crash-writer" {
+        guard arguments.count == 2 else { fail("usage: notarium-bench crash-writer DIR") }
+        try crashWriter(directory: arguments[1])
+    }
+    let options = parseOptions(arguments)
+    try FileManager.default.createDirectory(atPath: options.directory, withIntermediateDirectories: true)
+    #if DEBUG
+    printToStandardError("notarium-bench: this is a debug build; run `swift run -c release notarium-bench` for figures worth recording")
+    #endif
+    if options.only == nil || options.only == "rocksdb.write-batch" {
+        for batchSize in [1, 100, 1000] {
+            try benchWriteBatches(directory: options.directory, batchSize: batchSize, synced: true, seconds: options.seconds)
+        }
+        try benchWriteBatches(directory: options.directory, batchSize: 1, synced: false, seconds: options.seconds)
+    }
+    try? FileManager.default.removeItem(atPath: options.directory)
+} catch {
+    fail("\(error)")
+}

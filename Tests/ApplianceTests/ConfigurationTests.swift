@@ -1,0 +1,138 @@
+import Appliance
+import Foundation
+import NotariumTestKit
+import Testing
+
+func configurationError(_ body: () async throws -> Void) async -> ConfigurationError? {
+    await caught(ConfigurationError.self, body)
+}
+
+/// The repository's appliance/ folder, found from this file.
+let applianceFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../appliance").standardizedFileURL.path
+
+@Suite("Appliance: layered configuration")
+struct ConfigurationTests {
+    @Test("with nothing configured, the embedded defaults apply")
+    func defaults() async throws {
+        let configuration = try await ApplianceConfiguration.load(environment: [:])
+        #expect(configuration.dataDirectory == "./notarium-data")
+        #expect(configuration.listen == ListenAddress(host: "127.0.0.1", port: 8080))
+        #expect(configuration.logLevel == .info)
+        #expect(configuration.logFormat == .json)
+        #expect(configuration.sealKeyFile == "./notarium-data/keys/seal.key")
+        #expect(configuration.configurationFile == nil)
+    }
+
+    @Test("flags override the environment, which overrides the file, which overrides defaults")
+    func precedence() async throws {
+        let directory = TemporaryDirectory()
+        let file = directory.file("notarium.yaml")
+        try "data: /from/file\nlisten: 127.0.0.1:1001\nlog:\n  level: debug\n  format: text\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let environment = ["NOTARIUM_LISTEN": "127.0.0.1:1002", "NOTARIUM_LOG_LEVEL": "warning", "NOTARIUM_CONFIG": file]
+        let configuration = try await ApplianceConfiguration.load(flags: [.logLevel: "error"], environment: environment)
+        #expect(configuration.dataDirectory == "/from/file")
+        #expect(configuration.listen.port == 1002)
+        #expect(configuration.logLevel == .error)
+        #expect(configuration.logFormat == .text)
+        #expect(configuration.sealKeyFile == "/from/file/keys/seal.key")
+        #expect(configuration.configurationFile == file)
+    }
+
+    @Test("a JSON configuration file works too")
+    func jsonFile() async throws {
+        let directory = TemporaryDirectory()
+        let file = directory.file("notarium.json")
+        try #"{"data": "/json/data", "seal": {"key-file": "/etc/notarium/seal.key"}}"#.write(toFile: file, atomically: true, encoding: .utf8)
+        let configuration = try await ApplianceConfiguration.load(configurationFile: file, environment: [:])
+        #expect(configuration.dataDirectory == "/json/data")
+        #expect(configuration.sealKeyFile == "/etc/notarium/seal.key")
+    }
+
+    @Test("an invalid value from the environment is reported with its key and source")
+    func invalidEnvironmentValue() async {
+        let error = await configurationError { _ = try await ApplianceConfiguration.load(environment: ["NOTARIUM_LISTEN": "localhost"]) }
+        #expect(error?.code == .invalidValue)
+        #expect(error?.key == .listen)
+        #expect(error?.source == "environment NOTARIUM_LISTEN")
+        #expect(error?.value == "localhost")
+    }
+
+    @Test("an invalid value in the file is reported, never replaced by the default")
+    func invalidFileValue() async throws {
+        let directory = TemporaryDirectory()
+        let file = directory.file("notarium.yaml")
+        try "log:\n  level: loud\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let error = await configurationError { _ = try await ApplianceConfiguration.load(configurationFile: file, environment: [:]) }
+        #expect(error?.key == .logLevel)
+        #expect(error?.source == "file \(file)")
+    }
+
+    @Test("an invalid flag value is reported as coming from the flag")
+    func invalidFlag() async {
+        let error = await configurationError { _ = try await ApplianceConfiguration.load(flags: [.listen: "127.0.0.1:99999"], environment: [:]) }
+        #expect(error?.key == .listen)
+        #expect(error?.source == "flag --listen")
+    }
+
+    @Test("bad log formats and empty data directories are refused")
+    func otherInvalidValues() async {
+        #expect(await configurationError { _ = try await ApplianceConfiguration.load(environment: ["NOTARIUM_LOG_FORMAT": "xml"]) }?.key == .logFormat)
+        #expect(await configurationError { _ = try await ApplianceConfiguration.load(flags: [.data: ""], environment: [:]) }?.key == .data)
+    }
+
+    @Test("an unknown key in the file is an error, so a misspelling cannot pass silently")
+    func unknownKey() async throws {
+        let directory = TemporaryDirectory()
+        let file = directory.file("notarium.yaml")
+        try "lisen: 127.0.0.1:8080\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let error = await configurationError { _ = try await ApplianceConfiguration.load(configurationFile: file, environment: [:]) }
+        #expect(error?.code == .unknownKey)
+        #expect(error?.value == "lisen")
+    }
+
+    @Test("a missing, malformed or non-mapping file is unreadableFile")
+    func badFiles() async throws {
+        let directory = TemporaryDirectory()
+        #expect(await configurationError { _ = try await ApplianceConfiguration.load(configurationFile: directory.file("absent.yaml"), environment: [:]) }?.code == .unreadableFile)
+        let malformed = directory.file("bad.yaml")
+        try "data: [unclosed\n".write(toFile: malformed, atomically: true, encoding: .utf8)
+        #expect(await configurationError { _ = try await ApplianceConfiguration.load(configurationFile: malformed, environment: [:]) }?.code == .unreadableFile)
+        let list = directory.file("list.yaml")
+        try "- a\n- b\n".write(toFile: list, atomically: true, encoding: .utf8)
+        #expect(await configurationError { _ = try await ApplianceConfiguration.load(configurationFile: list, environment: [:]) }?.code == .unreadableFile)
+    }
+
+    @Test("listen addresses: IPv4, names, bracketed IPv6; bad ones say why")
+    func listenAddresses() {
+        var reason = ""
+        #expect(ListenAddress(parsing: "0.0.0.0:443", reason: &reason) == ListenAddress(host: "0.0.0.0", port: 443))
+        #expect(ListenAddress(parsing: "notarium.example:8080", reason: &reason)?.host == "notarium.example")
+        #expect(ListenAddress(parsing: "[::1]:0", reason: &reason) == ListenAddress(host: "::1", port: 0))
+        #expect(ListenAddress(host: "::1", port: 80).description == "[::1]:80")
+        for bad in ["", ":80", "host", "host:", "host:-1", "host:65536", "::1:80", "[::1]80", "a b:1"] {
+            #expect(ListenAddress(parsing: bad, reason: &reason) == nil, "\(bad) was accepted")
+            #expect(!reason.isEmpty)
+        }
+    }
+
+    @Test("the shipped appliance/notarium.yaml loads and matches the embedded defaults")
+    func shippedFileMatchesDefaults() async throws {
+        let file = applianceFolder + "/notarium.yaml"
+        let fromFile = try await ApplianceConfiguration.load(configurationFile: file, environment: [:])
+        var defaults = try await ApplianceConfiguration.load(environment: [:])
+        defaults.configurationFile = file
+        #expect(fromFile == defaults)
+        // Every setting is documented in it, with its environment variable.
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        for key in ConfigurationKey.allCases {
+            #expect(text.contains(key.environmentVariable), "\(key.rawValue) is not documented in notarium.yaml")
+        }
+    }
+
+    @Test("environment variable and flag names follow one rule")
+    func names() {
+        #expect(ConfigurationKey.sealKeyFile.environmentVariable == "NOTARIUM_SEAL_KEY_FILE")
+        #expect(ConfigurationKey.logLevel.flag == "--log-level")
+        #expect(ConfigurationKey.data.environmentVariable == "NOTARIUM_DATA")
+    }
+}

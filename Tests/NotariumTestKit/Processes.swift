@@ -1,0 +1,136 @@
+import Foundation
+
+/// The directory holding the executables `swift build` made beside the running test bundle.
+public func builtProductsDirectory() -> String {
+    if let override = ProcessInfo.processInfo.environment["NOTARIUM_BIN_DIR"] { return override }
+    // The test runner is .build/<triple>/<config>/NotariumPackageTests.xctest; its directory also
+    // holds notarium, notariumd and notarium-bench.
+    let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    return (executable as NSString).deletingLastPathComponent
+}
+
+/// The path of a built executable such as `notariumd`.
+public func builtProduct(_ name: String) -> String {
+    builtProductsDirectory() + "/" + name
+}
+
+/// What a finished process left behind.
+public struct ProcessResult: Sendable {
+    public let status: Int32
+    public let standardOutput: String
+    public let standardError: String
+}
+
+/// Runs `executable` to completion (killing it after `timeout` seconds) and collects its output.
+public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, currentDirectory: String? = nil, standardInput: String? = nil, timeout: Double = 120) throws -> ProcessResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    if let environment { process.environment = environment }
+    if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
+    let output = TemporaryDirectory("notarium-proc")
+    _ = FileManager.default.createFile(atPath: output.file("out"), contents: nil)
+    _ = FileManager.default.createFile(atPath: output.file("err"), contents: nil)
+    process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output.file("out")))
+    process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: output.file("err")))
+    if let standardInput {
+        let pipe = Pipe()
+        process.standardInput = pipe
+        try process.run()
+        pipe.fileHandleForWriting.write(Data(standardInput.utf8))
+        try pipe.fileHandleForWriting.close()
+    } else {
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+    let deadline = Date().addingTimeInterval(timeout)
+    while process.isRunning && Date() < deadline { usleep(10_000) }
+    if process.isRunning {
+        kill(process.processIdentifier, SIGKILL)
+    }
+    process.waitUntilExit()
+    return ProcessResult(
+        status: process.terminationStatus,
+        standardOutput: (try? String(contentsOfFile: output.file("out"), encoding: .utf8)) ?? "",
+        standardError: (try? String(contentsOfFile: output.file("err"), encoding: .utf8)) ?? "")
+}
+
+/// A process started in the background whose output is captured to files, for servers and
+/// crash tests: wait for a line, signal it, wait for it to exit.
+public final class BackgroundProcess: @unchecked Sendable {
+    public let process = Process()
+    private let output = TemporaryDirectory("notarium-bg")
+
+    public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, currentDirectory: String? = nil) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
+        _ = FileManager.default.createFile(atPath: output.file("out"), contents: nil)
+        _ = FileManager.default.createFile(atPath: output.file("err"), contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output.file("out")))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: output.file("err")))
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    public var standardOutput: String { (try? String(contentsOfFile: output.file("out"), encoding: .utf8)) ?? "" }
+    public var standardError: String { (try? String(contentsOfFile: output.file("err"), encoding: .utf8)) ?? "" }
+
+    /// Waits until standard output has a line containing `text`; returns that line, or nil if the
+    /// process exits or `timeout` passes first.
+    public func waitForOutputLine(containing text: String, timeout: Double = 60) -> String? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let line = standardOutput.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
+            if !process.isRunning { return nil }
+            usleep(20_000)
+        }
+        return nil
+    }
+
+    public func signal(_ signal: Int32) {
+        kill(process.processIdentifier, signal)
+    }
+
+    /// Waits for the process to exit; returns its status, or nil (after SIGKILL) on timeout.
+    @discardableResult
+    public func waitForExit(timeout: Double = 60) -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return nil
+        }
+        return process.terminationStatus
+    }
+}
+
+/// An HTTP exchange made with curl, a client we did not write.
+public struct CurlResponse: Sendable {
+    public let status: Int
+    public let contentType: String
+    public let body: String
+}
+
+public func curl(_ url: String, method: String = "GET") throws -> CurlResponse {
+    let result = try runProcess("/usr/bin/curl", ["-sS", "-X", method, "-o", "-", "-w", "\n%{http_code} %{content_type}", url], timeout: 30)
+    guard result.status == 0 else {
+        return CurlResponse(status: 0, contentType: "", body: result.standardError)
+    }
+    let lines = result.standardOutput.split(separator: "\n", omittingEmptySubsequences: false)
+    let trailer = lines.last.map(String.init) ?? ""
+    let parts = trailer.split(separator: " ", maxSplits: 1)
+    return CurlResponse(
+        status: Int(parts.first ?? "") ?? 0,
+        contentType: parts.count > 1 ? String(parts[1]) : "",
+        body: lines.dropLast().joined(separator: "\n"))
+}
