@@ -58,8 +58,9 @@ public struct JSONLogHandler: LogHandler {
     }
 }
 
-/// A JSON string literal for `text` (RFC 8259 §7 escapes).
-func jsonString(_ text: String) -> String {
+/// A JSON string literal for `text` (RFC 8259 §7 escapes): for the few JSON documents the
+/// appliance writes by hand (log lines, problem details, short status replies).
+public func jsonString(_ text: String) -> String {
     var out = "\""
     for scalar in text.unicodeScalars {
         switch scalar {

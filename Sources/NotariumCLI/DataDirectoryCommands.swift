@@ -53,7 +53,7 @@ struct StatusCommand: AsyncParsableCommand {
         let keys = (try? directory.database.property("rocksdb.estimate-num-keys")) ?? nil
         if json {
             print("""
-                {"data":\(jsonQuote(settings.dataDirectory)),"formatVersion":\(directory.metadata.formatVersion),"instance":\(jsonQuote(directory.metadata.instanceID)),"createdAt":\(jsonQuote(directory.metadata.createdAt)),"inUse":\(inUse)}
+                {"data":\(jsonString(settings.dataDirectory)),"formatVersion":\(directory.metadata.formatVersion),"instance":\(jsonString(directory.metadata.instanceID)),"createdAt":\(jsonString(directory.metadata.createdAt)),"inUse":\(inUse)}
                 """)
         } else {
             print("data directory: \(settings.dataDirectory)")
@@ -121,10 +121,4 @@ func printMetadata(_ metadata: DataDirectory.Metadata) {
     print("format version: \(metadata.formatVersion)")
     print("instance:       \(metadata.instanceID)")
     print("created:        \(metadata.createdAt)")
-}
-
-func jsonQuote(_ text: String) -> String {
-    guard let data = try? JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes]),
-          let array = String(data: data, encoding: .utf8) else { return "\"\"" }
-    return String(array.dropFirst().dropLast())
 }

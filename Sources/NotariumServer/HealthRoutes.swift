@@ -16,7 +16,7 @@ struct HealthRoutes {
                 throw ProblemDetails(status: .serviceUnavailable, type: "database-unavailable", detail: "the database cannot be read: \(error)")
             }
             let body = """
-                {"status":"ok","version":"\(NotariumVersion.version)","instance":"\(dataDirectory.metadata.instanceID)"}
+                {"status":"ok","version":\(jsonString(NotariumVersion.version)),"instance":\(jsonString(dataDirectory.metadata.instanceID))}
                 """
             return Response(
                 status: .ok,

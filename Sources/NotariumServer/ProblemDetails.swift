@@ -1,3 +1,4 @@
+import Appliance
 import Hummingbird
 import Logging
 
@@ -16,7 +17,7 @@ public struct ProblemDetails: Error, Sendable {
     }
 
     var json: String {
-        "{\"type\":\(quoted("urn:notarium:problem:" + type)),\"title\":\(quoted(status.reasonPhrase)),\"status\":\(status.code),\"detail\":\(quoted(detail))}\n"
+        "{\"type\":\(jsonString("urn:notarium:problem:" + type)),\"title\":\(jsonString(status.reasonPhrase)),\"status\":\(status.code),\"detail\":\(jsonString(detail))}\n"
     }
 
     func response() -> Response {
@@ -47,23 +48,4 @@ struct ProblemDetailsMiddleware<Context: RequestContext>: RouterMiddleware {
             return ProblemDetails(status: .internalServerError, type: "internal", detail: "the appliance failed to handle the request; see its log").response()
         }
     }
-}
-
-/// A JSON string literal (RFC 8259 §7 escapes).
-func quoted(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where scalar.value < 0x20:
-            let digits = String(scalar.value, radix: 16)
-            out += "\\u" + String(repeating: "0", count: 4 - digits.count) + digits
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
 }

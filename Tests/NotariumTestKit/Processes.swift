@@ -134,3 +134,11 @@ public func curl(_ url: String, method: String = "GET") throws -> CurlResponse {
         contentType: parts.count > 1 ? String(parts[1]) : "",
         body: lines.dropLast().joined(separator: "\n"))
 }
+
+/// The environment for a child process: this one's, less every NOTARIUM_ setting (so that the
+/// developer's own settings cannot leak into a test), plus `extra`.
+public func cleanEnvironment(_ extra: [String: String] = [:]) -> [String: String] {
+    var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("NOTARIUM_") }
+    environment.merge(extra) { $1 }
+    return environment
+}

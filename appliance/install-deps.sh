@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Notarium needs, and only those that are missing.
+#   appliance/install-deps.sh            what building and running need
+#   appliance/install-deps.sh --test     also what the test suite's independent tools need
+# Run as root or with sudo available. Swift itself is expected at /opt/swift or on PATH.
+set -euo pipefail
+
+packages=(librocksdb-dev libsodium-dev libssl-dev openssl pkg-config ca-certificates)
+with_tests=false
+if [[ "${1:-}" == "--test" ]]; then
+  with_tests=true
+  # curl: a real HTTP client for the live tests; python3 + PyNaCl: an independent reader of
+  # the sealed-key format.
+  packages+=(curl python3)
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi
+}
+
+if (( ${#missing[@]} > 0 )); then
+  echo "notarium: installing missing Debian packages: ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if $with_tests; then
+  if ! python3 -c 'import nacl.bindings' 2>/dev/null; then
+    echo "notarium: installing PyNaCl for the sealed-key interoperability test"
+    python3 -m pip install --quiet pynacl 2>/dev/null \
+      || python3 -m pip install --quiet --break-system-packages pynacl 2>/dev/null \
+      || { as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-nacl >/dev/null; }
+    python3 -c 'import nacl.bindings' || { echo "notarium: PyNaCl is not importable by $(command -v python3)" >&2; exit 1; }
+  fi
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+  echo "notarium: swift is not on PATH (expected /opt/swift/usr/bin); install Swift 6.2 or later" >&2
+  exit 1
+fi
