@@ -64,9 +64,11 @@ public struct ApplianceConfiguration: Sendable, Equatable {
             if fileKeys.contains(key.rawValue), let filePath { return "file \(filePath)" }
             return "embedded default"
         }
+        /// The value of `key`, or nil when no layer sets it. A value that is set but is not text
+        /// (a list where a path belongs) throws rather than falling back to a default.
         func string(_ key: ConfigurationKey) throws(ConfigurationError) -> String? {
             do {
-                guard key.defaultValue != nil || reader.string(forKey: ConfigKey(key.rawValue)) != nil else { return nil }
+                guard key.defaultValue != nil || source(of: key) != "embedded default" else { return nil }
                 return try reader.requiredString(forKey: ConfigKey(key.rawValue))
             } catch {
                 throw ConfigurationError(.invalidValue, key: key, value: nil, source: source(of: key), reason: "not a text value (\(error))")

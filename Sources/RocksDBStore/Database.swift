@@ -55,7 +55,9 @@ public final class Database: @unchecked Sendable {
                 exists ? "\(path) holds no RocksDB database (no CURRENT file)" : "\(path) does not exist")
         }
 
-        let options = rocksdb_options_create()!
+        guard let options = rocksdb_options_create() else {
+            throw StorageError(.other, "RocksDB could not allocate its options")
+        }
         rocksdb_options_set_create_if_missing(options, openOptions.createIfMissing ? 1 : 0)
         rocksdb_options_set_create_missing_column_families(options, 1)
         rocksdb_options_set_paranoid_checks(options, openOptions.paranoidChecks ? 1 : 0)

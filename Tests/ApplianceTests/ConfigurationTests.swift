@@ -80,6 +80,16 @@ struct ConfigurationTests {
         #expect(await configurationError { _ = try await ApplianceConfiguration.load(flags: [.data: ""], environment: [:]) }?.key == .data)
     }
 
+    @Test("a setting of the wrong shape (a list where a path belongs) is an error, not the default")
+    func wrongShape() async throws {
+        let directory = TemporaryDirectory()
+        let file = directory.file("notarium.yaml")
+        try "seal:\n  key-file: [a, b]\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let error = await configurationError { _ = try await ApplianceConfiguration.load(configurationFile: file, environment: [:]) }
+        #expect(error?.key == .sealKeyFile)
+        #expect(error?.source == "file \(file)")
+    }
+
     @Test("an unknown key in the file is an error, so a misspelling cannot pass silently")
     func unknownKey() async throws {
         let directory = TemporaryDirectory()
