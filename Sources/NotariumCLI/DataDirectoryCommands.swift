@@ -50,7 +50,6 @@ struct StatusCommand: AsyncParsableCommand {
         }
         let directory = try DataDirectory.open(at: settings.dataDirectory, readOnly: true)
         defer { directory.close() }
-        let keys = (try? directory.database.property("rocksdb.estimate-num-keys")) ?? nil
         if json {
             print("""
                 {"data":\(jsonString(settings.dataDirectory)),"formatVersion":\(directory.metadata.formatVersion),"instance":\(jsonString(directory.metadata.instanceID)),"createdAt":\(jsonString(directory.metadata.createdAt)),"inUse":\(inUse)}
@@ -59,7 +58,6 @@ struct StatusCommand: AsyncParsableCommand {
             print("data directory: \(settings.dataDirectory)")
             printMetadata(directory.metadata)
             print("in use:         \(inUse ? "yes, by a running notariumd (or another process)" : "no")")
-            if let keys { print("keys (approx.): \(keys)") }
         }
     }
 }
