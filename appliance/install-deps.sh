@@ -10,8 +10,8 @@ with_tests=false
 if [[ "${1:-}" == "--test" ]]; then
   with_tests=true
   # curl: a real HTTP client for the live tests; python3 + PyNaCl: an independent reader of
-  # the sealed-key format.
-  packages+=(curl python3)
+  # the sealed-key format; systemd: systemd-analyze checks the unit.
+  packages+=(curl python3 systemd)
 fi
 
 missing=()
