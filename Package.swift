@@ -20,7 +20,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["JSON", "YAML"]),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
-        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // MARK: C libraries from Debian
@@ -54,7 +53,6 @@ let package = Package(
             dependencies: [
                 "Appliance",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -86,7 +84,7 @@ let package = Package(
         .testTarget(name: "SodiumTests", dependencies: ["Sodium", "NotariumTestKit"], exclude: ["open_sealed_key.py"]),
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit", "NotariumTestKit"]),
         .testTarget(name: "ApplianceTests", dependencies: ["Appliance", "RocksDBStore", "NotariumTestKit"]),
-        .testTarget(name: "NotariumServerTests", dependencies: ["Appliance", "NotariumTestKit"]),
+        .testTarget(name: "NotariumServerTests", dependencies: ["Appliance", "NotariumServer", "NotariumTestKit"]),
         .testTarget(name: "NotariumCLITests", dependencies: ["Appliance", "Sodium", "NotariumTestKit"]),
     ]
 )

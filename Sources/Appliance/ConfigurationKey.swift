@@ -26,17 +26,11 @@ public enum ConfigurationKey: String, CaseIterable, Sendable {
 
     /// `NOTARIUM_` followed by the key in upper case with `.` and `-` as `_`.
     public var environmentVariable: String {
-        "NOTARIUM_" + rawValue.uppercased().map { $0 == "." || $0 == "-" ? "_" : String($0) }.joined()
+        "NOTARIUM_" + String(rawValue.uppercased().map { $0 == "." || $0 == "-" ? "_" : $0 })
     }
 
     /// The command-line flag: `--` followed by the key with `.` as `-`.
     public var flag: String {
-        "--" + rawValue.replacingOccurrences(of: ".", with: "-")
-    }
-}
-
-extension String {
-    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
-        split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
+        "--" + String(rawValue.map { $0 == "." ? "-" : $0 })
     }
 }

@@ -53,26 +53,21 @@ public final class DataDirectory: Sendable {
         try makeDirectory(path)
         try makeDirectory(path + "/keys")
         let database = try openDatabase(at: path + "/db", options: OpenOptions(createIfMissing: true))
-        do {
+        return try closing(database, onError: path) {
             let meta = try database.columnFamily("meta")
             if let metadata = try readMetadata(database, meta) {
                 try checkSealKeyFile(sealKeyFile)
                 return DataDirectory(path: path, database: database, metadata: metadata)
             }
+            if access(sealKeyFile, F_OK) != 0 {
+                try createSealKeyFile(sealKeyFile)
+                logger.notice("created the seal key file", metadata: ["seal.key-file": "\(sealKeyFile)"])
+            }
+            try checkSealKeyFile(sealKeyFile)
             let metadata = Metadata(
                 formatVersion: formatVersion,
                 instanceID: SodiumLibrary.randomBytes(16).map { hex($0) }.joined(),
                 createdAt: utcTimestamp())
-            if access(sealKeyFile, F_OK) != 0 {
-                try makeDirectory(parentDirectory(of: sealKeyFile))
-                do {
-                    try SealingSecret.createKeyFile(at: sealKeyFile)
-                } catch {
-                    throw DataDirectoryError(.sealKey, "cannot create the seal key file \(sealKeyFile): \(error.reason)")
-                }
-                logger.notice("created the seal key file", metadata: ["seal.key-file": "\(sealKeyFile)"])
-            }
-            try checkSealKeyFile(sealKeyFile)
             var batch = WriteBatch()
             batch.put(Array("format-version".utf8), Array(String(metadata.formatVersion).utf8), in: meta)
             batch.put(Array("instance-id".utf8), Array(metadata.instanceID.utf8), in: meta)
@@ -80,42 +75,28 @@ public final class DataDirectory: Sendable {
             try database.write(batch, durability: .synced)
             logger.notice("initialized the data directory", metadata: ["data": "\(path)", "instance": "\(metadata.instanceID)"])
             return DataDirectory(path: path, database: database, metadata: metadata)
-        } catch let error as DataDirectoryError {
-            database.close()
-            throw error
-        } catch let error as StorageError {
-            database.close()
-            throw DataDirectoryError(storage: error, path: path)
-        } catch {
-            database.close()
-            throw DataDirectoryError(.storage, "\(error)")
         }
     }
 
     /// Opens an initialized data directory without creating anything.
     /// - Parameter readOnly: open without RocksDB's lock, so it works while notariumd runs.
     public static func open(at path: String, readOnly: Bool = false) throws(DataDirectoryError) -> DataDirectory {
-        var isDirectory = stat()
-        guard stat(path, &isDirectory) == 0 else {
+        guard access(path, F_OK) == 0 else {
             throw DataDirectoryError(.notInitialized, "\(path) does not exist; start notariumd or run `notarium init` to create it")
         }
         let database = try openDatabase(at: path + "/db", options: OpenOptions(createIfMissing: false, readOnly: readOnly))
-        do {
+        return try closing(database, onError: path) {
             guard let metadata = try readMetadata(database, database.columnFamily("meta")) else {
-                database.close()
                 throw DataDirectoryError(.notInitialized, "\(path) holds a database but was never initialized")
             }
             return DataDirectory(path: path, database: database, metadata: metadata)
-        } catch let error as StorageError {
-            database.close()
-            throw DataDirectoryError(storage: error, path: path)
-        } catch let error as DataDirectoryError {
-            database.close()
-            throw error
-        } catch {
-            database.close()
-            throw DataDirectoryError(.storage, "\(error)")
         }
+    }
+
+    /// The process holding the data directory at `path` (usually a running notariumd), or nil.
+    /// Asks the lock only; opens nothing.
+    public static func holder(of path: String) -> pid_t? {
+        Database.lockHolder(at: path + "/db")
     }
 
     /// Closes the database; RocksDB flushes and releases the lock.
@@ -129,7 +110,22 @@ public final class DataDirectory: Sendable {
         do {
             return try Database(path: path, options: options, columnFamilies: options.readOnly ? [] : columnFamilies)
         } catch {
-            throw DataDirectoryError(storage: error, path: path)
+            throw DataDirectoryError(storage: error, databasePath: path)
+        }
+    }
+
+    /// Runs `body` on a database just opened; if it throws, closes the database (so a failed start
+    /// never keeps RocksDB's lock) and reports the failure as a `DataDirectoryError`.
+    private static func closing(_ database: Database, onError path: String, _ body: () throws -> DataDirectory) throws(DataDirectoryError) -> DataDirectory {
+        do {
+            return try body()
+        } catch {
+            database.close()
+            switch error {
+            case let error as DataDirectoryError: throw error
+            case let error as StorageError: throw DataDirectoryError(storage: error, databasePath: path + "/db")
+            default: throw DataDirectoryError(.storage, "\(error)")
+            }
         }
     }
 
@@ -148,6 +144,15 @@ public final class DataDirectory: Sendable {
             throw DataDirectoryError(.corrupt, "the data directory's metadata is incomplete")
         }
         return Metadata(formatVersion: version, instanceID: instanceID, createdAt: createdAt)
+    }
+
+    private static func createSealKeyFile(_ path: String) throws(DataDirectoryError) {
+        try makeDirectory(parentDirectory(of: path))
+        do {
+            try SealingSecret.createKeyFile(at: path)
+        } catch {
+            throw DataDirectoryError(.sealKey, "cannot create the seal key file \(path): \(error.reason)")
+        }
     }
 
     private static func checkSealKeyFile(_ path: String) throws(DataDirectoryError) {
@@ -209,14 +214,15 @@ public struct DataDirectoryError: Error, Equatable, CustomStringConvertible {
         self.reason = reason
     }
 
-    init(storage error: StorageError, path: String) {
+    init(storage error: StorageError, databasePath: String) {
         switch error.code {
         case .locked:
-            self.init(.inUse, "the data directory is in use by another process (is notariumd running on it?): \(error.message)")
+            let holder = Database.lockHolder(at: databasePath).map { "process \($0)" } ?? "another process"
+            self.init(.inUse, "the data directory is in use by \(holder) (is notariumd running on it?): \(error.message)")
         case .databaseMissing:
-            self.init(.notInitialized, "no database in \(path): \(error.message)")
+            self.init(.notInitialized, "no database in \(databasePath): \(error.message)")
         case .corruption:
-            self.init(.corrupt, "the database in \(path) is damaged: \(error.message)")
+            self.init(.corrupt, "the database in \(databasePath) is damaged: \(error.message)")
         default:
             self.init(.storage, error.description)
         }

@@ -39,25 +39,18 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try await options.resolve()
-        // A read-write open fails with "in use" exactly when another process holds the lock.
-        var inUse = false
-        do {
-            let probe = try DataDirectory.open(at: settings.dataDirectory)
-            probe.close()
-        } catch {
-            guard error.code == .inUse else { throw error }
-            inUse = true
-        }
+        // Asks RocksDB's lock who holds it; opening read-write to find out would write to the database.
+        let holder = DataDirectory.holder(of: settings.dataDirectory)
         let directory = try DataDirectory.open(at: settings.dataDirectory, readOnly: true)
         defer { directory.close() }
         if json {
             print("""
-                {"data":\(jsonString(settings.dataDirectory)),"formatVersion":\(directory.metadata.formatVersion),"instance":\(jsonString(directory.metadata.instanceID)),"createdAt":\(jsonString(directory.metadata.createdAt)),"inUse":\(inUse)}
+                {"data":\(jsonString(settings.dataDirectory)),"formatVersion":\(directory.metadata.formatVersion),"instance":\(jsonString(directory.metadata.instanceID)),"createdAt":\(jsonString(directory.metadata.createdAt)),"inUse":\(holder != nil),"holderPID":\(holder.map(String.init) ?? "null")}
                 """)
         } else {
             print("data directory: \(settings.dataDirectory)")
             printMetadata(directory.metadata)
-            print("in use:         \(inUse ? "yes, by a running notariumd (or another process)" : "no")")
+            print("in use:         \(holder.map { "yes, by process \($0) (a running notariumd?)" } ?? "no")")
         }
     }
 }

@@ -9,6 +9,11 @@ import Logging
 public func runAppliance(configuration: ApplianceConfiguration, logger: Logger) async throws {
     let dataDirectory = try DataDirectory.openOrInitialize(
         at: configuration.dataDirectory, sealKeyFile: configuration.sealKeyFile, logger: logger)
+    // Runs after the HTTP server has stopped and drained (runService returns only then).
+    defer {
+        dataDirectory.close()
+        logger.notice("stopped", metadata: ["data": "\(configuration.dataDirectory)"])
+    }
     logger.info("data directory open", metadata: [
         "data": "\(configuration.dataDirectory)", "instance": "\(dataDirectory.metadata.instanceID)",
         "config": "\(configuration.configurationFile ?? "(none: embedded defaults)")",
@@ -20,12 +25,5 @@ public func runAppliance(configuration: ApplianceConfiguration, logger: Logger) 
             fflushStandardOutput()
             logger.notice("listening", metadata: ["http.address": "\(address)"])
         })
-    do {
-        try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
-    } catch {
-        dataDirectory.close()
-        throw error
-    }
-    dataDirectory.close()
-    logger.notice("stopped")
+    try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
 }

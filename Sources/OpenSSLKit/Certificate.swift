@@ -89,16 +89,19 @@ final class CertificateStack {
     convenience init(pem: String) throws(OpenSSLError) {
         try self.init()
         OpenSSLError.clearQueue()
-        let bytes = Array(pem.utf8)
-        let bio = bytes.withUnsafeBytes { BIO_new_mem_buf($0.baseAddress, Int32($0.count)) }
-        guard let bio else { throw OpenSSLError.drain(.operationFailed, "cannot allocate a memory BIO") }
-        defer { BIO_free(bio) }
-        while let certificate = PEM_read_bio_X509(bio, nil, nil, nil) {
-            guard notarium_sk_X509_push(pointer, certificate) > 0 else {
-                X509_free(certificate)
-                throw OpenSSLError.drain(.operationFailed, "cannot add a certificate to the stack")
+        // A memory BIO reads the caller's buffer in place, so every read happens while it is lent.
+        let pushed: Bool = Array(pem.utf8).withUnsafeBytes { buffer in
+            guard let bio = BIO_new_mem_buf(buffer.baseAddress, Int32(buffer.count)) else { return false }
+            defer { BIO_free(bio) }
+            while let certificate = PEM_read_bio_X509(bio, nil, nil, nil) {
+                guard notarium_sk_X509_push(pointer, certificate) > 0 else {
+                    X509_free(certificate)
+                    return false
+                }
             }
+            return true
         }
+        guard pushed else { throw OpenSSLError.drain(.operationFailed, "cannot read PEM into a certificate stack") }
         // PEM_read_bio_X509 ends with PEM_R_NO_START_LINE when it simply ran out of blocks; any
         // other queued error means a block was damaged.
         let last = ERR_peek_last_error()

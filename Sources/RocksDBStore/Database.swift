@@ -26,11 +26,10 @@ public final class Database: @unchecked Sendable {
     private let lock = ReadWriteLock()
     // Guarded by `lock`: written only under the write lock.
     private var db: OpaquePointer?
-    private var options: OpaquePointer?
     private var familyHandles: [OpaquePointer?]
     private let familyNames: [String]
-    private var syncedWrite: OpaquePointer
-    private var unsyncedWrite: OpaquePointer
+    private let syncedWrite: OpaquePointer
+    private let unsyncedWrite: OpaquePointer
     // Live snapshots and cursors, released by `close()`. Guarded by `registryLock`.
     private let registryLock = ReadWriteLock()
     private var dependents: [ObjectIdentifier: WeakDependent] = [:]
@@ -48,16 +47,16 @@ public final class Database: @unchecked Sendable {
 
         let hasCurrentFile = access(path + "/CURRENT", F_OK) == 0
         if !hasCurrentFile && (!openOptions.createIfMissing || openOptions.readOnly) {
-            var isDirectory = stat()
-            let exists = stat(path, &isDirectory) == 0
             throw StorageError(
                 .databaseMissing,
-                exists ? "\(path) holds no RocksDB database (no CURRENT file)" : "\(path) does not exist")
+                access(path, F_OK) == 0 ? "\(path) holds no RocksDB database (no CURRENT file)" : "\(path) does not exist")
         }
 
         guard let options = rocksdb_options_create() else {
             throw StorageError(.other, "RocksDB could not allocate its options")
         }
+        // RocksDB copies the options (and the per-family ones) when it opens; they are not kept.
+        defer { rocksdb_options_destroy(options) }
         rocksdb_options_set_create_if_missing(options, openOptions.createIfMissing ? 1 : 0)
         rocksdb_options_set_create_missing_column_families(options, 1)
         rocksdb_options_set_paranoid_checks(options, openOptions.paranoidChecks ? 1 : 0)
@@ -65,18 +64,9 @@ public final class Database: @unchecked Sendable {
         rocksdb_options_set_write_buffer_size(options, openOptions.writeBufferBytes)
         rocksdb_options_set_compression(options, Int32(rocksdb_lz4_compression))
 
-        var names = ["default"]
-        if hasCurrentFile {
-            do {
-                names = try Database.listColumnFamilies(options: options, path: path)
-            } catch {
-                rocksdb_options_destroy(options)
-                throw error
-            }
-        }
+        var names = hasCurrentFile ? try Database.listColumnFamilies(options: options, path: path) : ["default"]
         for name in columnFamilies where !names.contains(name) {
             if openOptions.readOnly {
-                rocksdb_options_destroy(options)
                 throw StorageError(.unknownColumnFamily, "column family \"\(name)\" does not exist in \(path) (opened read-only)")
             }
             names.append(name)
@@ -88,28 +78,20 @@ public final class Database: @unchecked Sendable {
         defer { cNames.forEach { free($0) } }
         var namePointers = cNames.map { UnsafePointer($0) }
 
-        let opened: OpaquePointer?
-        do {
-            opened = try rocksCall { error in
-                if openOptions.readOnly {
-                    rocksdb_open_for_read_only_column_families(
-                        options, path, Int32(names.count), &namePointers, familyOptions, &handles, 0, error)
-                } else {
-                    rocksdb_open_column_families(
-                        options, path, Int32(names.count), &namePointers, familyOptions, &handles, error)
-                }
+        let opened = try rocksCall { error in
+            if openOptions.readOnly {
+                rocksdb_open_for_read_only_column_families(
+                    options, path, Int32(names.count), &namePointers, familyOptions, &handles, 0, error)
+            } else {
+                rocksdb_open_column_families(
+                    options, path, Int32(names.count), &namePointers, familyOptions, &handles, error)
             }
-        } catch {
-            rocksdb_options_destroy(options)
-            throw error
         }
         guard let opened else {
-            rocksdb_options_destroy(options)
             throw StorageError(.other, "RocksDB returned no handle for \(path) and no error")
         }
 
         self.db = opened
-        self.options = options
         self.familyHandles = handles
         self.familyNames = names
         self.syncedWrite = rocksdb_writeoptions_create()
@@ -151,8 +133,6 @@ public final class Database: @unchecked Sendable {
             familyHandles = familyHandles.map { _ in nil }
             rocksdb_close(db)
             self.db = nil
-            if let options { rocksdb_options_destroy(options) }
-            options = nil
         }
     }
 
@@ -248,23 +228,29 @@ public final class Database: @unchecked Sendable {
             let handle = try familyHandle(family)
             let readOptions = rocksdb_readoptions_create()
             defer { rocksdb_readoptions_destroy(readOptions) }
-            if let snapshot { rocksdb_readoptions_set_snapshot(readOptions, try snapshot.handle(for: self)) }
-            var length = 0
-            let pointer = try rocksCall { error in
-                withCBytes(key) { kp, kl in
-                    if let handle {
-                        rocksdb_get_cf(db, readOptions, handle, kp, kl, &length, error)
-                    } else {
-                        rocksdb_get(db, readOptions, kp, kl, &length, error)
+            func read() throws(StorageError) -> [UInt8]? {
+                var length = 0
+                let pointer = try rocksCall { error in
+                    withCBytes(key) { kp, kl in
+                        if let handle {
+                            rocksdb_get_cf(db, readOptions, handle, kp, kl, &length, error)
+                        } else {
+                            rocksdb_get(db, readOptions, kp, kl, &length, error)
+                        }
                     }
                 }
+                return takeRocksBuffer(pointer, length: length)
             }
-            return takeRocksBuffer(pointer, length: length)
+            guard let snapshot else { return try read() }
+            return try snapshot.withHandle(for: self) { (snapshotHandle) throws(StorageError) -> [UInt8]? in
+                rocksdb_readoptions_set_snapshot(readOptions, snapshotHandle)
+                return try read()
+            }
         }
     }
 
-    /// Every key–value pair with `range.lowerBound <= key < range.upperBound` in key order
-    /// (bytewise), at most `limit` of them. For long ranges use `cursor(in:range:snapshot:)`.
+    /// Every key–value pair with `lowerBound <= key < upperBound` (no upper bound: to the end) in
+    /// bytewise key order, at most `limit` of them. For long ranges use `cursor(in:from:to:snapshot:)`.
     public func scan(in family: ColumnFamily? = nil, from lowerBound: [UInt8], to upperBound: [UInt8]? = nil, limit: Int = .max, snapshot: Snapshot? = nil) throws(StorageError) -> [KeyValue] {
         let cursor = try self.cursor(in: family, from: lowerBound, to: upperBound, snapshot: snapshot)
         var result: [KeyValue] = []
@@ -277,8 +263,14 @@ public final class Database: @unchecked Sendable {
     public func cursor(in family: ColumnFamily? = nil, from lowerBound: [UInt8], to upperBound: [UInt8]? = nil, snapshot: Snapshot? = nil) throws(StorageError) -> Cursor {
         let cursor = try withHandle { (db) throws(StorageError) -> Cursor in
             let handle = try familyHandle(family)
-            let snapshotHandle = try snapshot?.handle(for: self)
-            let cursor = Cursor(database: self, db: db, family: handle, snapshot: snapshotHandle, lowerBound: lowerBound, upperBound: upperBound)
+            let cursor: Cursor
+            if let snapshot {
+                cursor = try snapshot.withHandle(for: self) { (snapshotHandle) throws(StorageError) -> Cursor in
+                    Cursor(database: self, db: db, family: handle, snapshot: (snapshot, snapshotHandle), lowerBound: lowerBound, upperBound: upperBound)
+                }
+            } else {
+                cursor = Cursor(database: self, db: db, family: handle, snapshot: nil, lowerBound: lowerBound, upperBound: upperBound)
+            }
             register(cursor)
             return cursor
         }
@@ -333,6 +325,26 @@ public final class Database: @unchecked Sendable {
                 if let handle { try rocksCall { error in rocksdb_flush_cf(db, flushOptions, handle, error) } }
             }
         }
+    }
+
+    // MARK: - Who holds it
+
+    /// The process that holds RocksDB's lock on the database at `path`, or nil when none does.
+    ///
+    /// RocksDB locks `LOCK` with a POSIX record lock (`fcntl F_SETLK`); `F_GETLK` reports the
+    /// holder without opening the database, so asking changes nothing. POSIX locks are per
+    /// process: a lock this process holds itself is not reported.
+    public static func lockHolder(at path: String) -> pid_t? {
+        let descriptor = open(path + "/LOCK", O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { Glibc.close(descriptor) }
+        var query = flock()
+        query.l_type = Int16(F_WRLCK)
+        query.l_whence = Int16(SEEK_SET)
+        query.l_start = 0
+        query.l_len = 0
+        guard fcntl(descriptor, F_GETLK, &query) == 0, query.l_type != Int16(F_UNLCK) else { return nil }
+        return query.l_pid
     }
 
     // MARK: - Dependents (snapshots, cursors)

@@ -4,7 +4,7 @@ public struct OpenOptions: Sendable {
     /// Create the database if the path holds none.
     public var createIfMissing: Bool = false
     /// Open without taking RocksDB's lock and refuse every write; for inspecting a database that
-    /// another process may hold (reads see what was flushed when it opened).
+    /// another process may hold (reads see what was on disk, write-ahead log included, when it opened).
     public var readOnly: Bool = false
     /// Ask RocksDB to check more aggressively and fail on any inconsistency it sees.
     public var paranoidChecks: Bool = true

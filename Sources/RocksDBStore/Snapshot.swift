@@ -5,10 +5,11 @@ internal import CRocksDB
 ///
 /// Release it when done (or let it go out of scope): RocksDB keeps every version a live snapshot
 /// can see. Closing the database releases it too; using it afterwards throws `.released`.
+/// A read or cursor step that is using the snapshot holds it, so `release()` from another task
+/// waits for that step instead of freeing the snapshot under it.
 public final class Snapshot: Dependent, @unchecked Sendable {
     private weak var database: Database?
-    // Guarded by the database's lock: read under the shared lock, cleared under the exclusive one
-    // or by `release()` under the shared lock of a still-open database.
+    /// Guarded by `stateLock`: held shared while a read uses it, exclusive to clear it.
     private var pointer: OpaquePointer?
     private let stateLock = ReadWriteLock()
 
@@ -19,15 +20,16 @@ public final class Snapshot: Dependent, @unchecked Sendable {
 
     deinit { release() }
 
-    /// The C snapshot for a read on `database`. Call only inside the database's `withHandle`.
-    func handle(for database: Database) throws(StorageError) -> OpaquePointer? {
+    /// Runs `body` with the C snapshot, which cannot be released until `body` returns. Call only
+    /// inside `database`'s `withHandle` (lock order: database, then snapshot).
+    func withHandle<T>(for database: Database, _ body: (OpaquePointer) throws(StorageError) -> T) throws(StorageError) -> T {
         guard database === self.database else {
             throw StorageError(.invalidArgument, "the snapshot belongs to another database handle")
         }
-        guard let pointer = stateLock.withReadLock({ pointer }) else {
-            throw StorageError(.released, "the snapshot was released")
+        return try stateLock.withReadLock { () throws(StorageError) -> T in
+            guard let pointer else { throw StorageError(.released, "the snapshot was released") }
+            return try body(pointer)
         }
-        return pointer
     }
 
     /// Whether the snapshot can still be read from.
@@ -36,21 +38,15 @@ public final class Snapshot: Dependent, @unchecked Sendable {
     /// Releases the snapshot; idempotent.
     public func release() {
         guard let database else { return }
-        database.ifOpen { db in
-            let released = stateLock.withWriteLock { () -> OpaquePointer? in
-                defer { pointer = nil }
-                return pointer
-            }
-            if let released { rocksdb_release_snapshot(db, released) }
-        }
+        database.ifOpen { db in releaseWhileDatabaseLocked(db) }
         database.unregister(self)
     }
 
     func releaseWhileDatabaseLocked(_ db: OpaquePointer) {
-        let released = stateLock.withWriteLock { () -> OpaquePointer? in
+        let taken = stateLock.withWriteLock { () -> OpaquePointer? in
             defer { pointer = nil }
             return pointer
         }
-        if let released { rocksdb_release_snapshot(db, released) }
+        if let taken { rocksdb_release_snapshot(db, taken) }
     }
 }

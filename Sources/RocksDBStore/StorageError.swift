@@ -51,7 +51,6 @@ public struct StorageError: Error, Equatable, CustomStringConvertible {
         }
         if lower.hasPrefix("invalid argument") {
             if lower.contains("does not exist") { return StorageError(.databaseMissing, text) }
-            if lower.contains("column famil") { return StorageError(.invalidArgument, text) }
             return StorageError(.invalidArgument, text)
         }
         return StorageError(.other, text)

@@ -78,8 +78,8 @@ public struct SealedKey: Sendable, Equatable {
         let salt = SodiumLibrary.randomBytes(saltBytes)
         let nonce = SodiumLibrary.randomBytes(nonceBytes)
         let keys = try DerivedKeys(secret: sealingSecret.material(), salt: salt, parameters: parameters)
-        var sealed = SealedKey(parameters: parameters, salt: salt, nonce: nonce, keyCheck: keys.check, label: label, ciphertext: [])
-        let associatedData = sealed.header(ciphertextLength: secret.count + tagBytes)
+        let associatedData = SealedKey(parameters: parameters, salt: salt, nonce: nonce, keyCheck: keys.check, label: label, ciphertext: [])
+            .header(ciphertextLength: secret.count + tagBytes)
         var ciphertext = [UInt8](repeating: 0, count: secret.count + tagBytes)
         var ciphertextLength: UInt64 = 0
         secret.withBytePointer { plaintext, plaintextCount in
@@ -91,8 +91,7 @@ public struct SealedKey: Sendable, Equatable {
                     nonce, key)
             }
         }
-        sealed = SealedKey(parameters: parameters, salt: salt, nonce: nonce, keyCheck: keys.check, label: label, ciphertext: ciphertext)
-        return sealed
+        return SealedKey(parameters: parameters, salt: salt, nonce: nonce, keyCheck: keys.check, label: label, ciphertext: ciphertext)
     }
 
     /// Opens the key into guarded memory.
@@ -200,20 +199,23 @@ public struct SealedKey: Sendable, Equatable {
 
     // MARK: - Files
 
+    /// The largest file the format allows: the header with the longest label, plus the longest
+    /// ciphertext. Reading stops there, so `/dev/zero` or a huge file is refused, not swallowed.
+    static let maximumFileBytes = 82 + maximumLabelBytes + maximumCiphertextBytes
+
     /// Reads and parses a sealed key file.
     public init(contentsOf path: String) throws(SealedKeyError) {
-        guard let bytes = readWholeFile(path) else {
-            throw SealedKeyError(.io, "cannot read \(path): \(String(cString: strerror(errno)))")
-        }
-        try self.init(parsing: bytes)
+        try self.init(parsing: readFile(path, limit: SealedKey.maximumFileBytes))
     }
 
     /// Writes the sealed key to a new file (mode 0600), synced; never overwrites.
     public func write(to path: String) throws(SealedKeyError) {
-        let bytes = SecureBytes(copying: serialized)
-        try bytes.withUnsafeBytes { (raw) throws(SealedKeyError) in
-            try DurableFile.create(at: path, contents: raw, mode: 0o600)
+        // Only ciphertext and a public header: no need for guarded memory here.
+        let bytes = serialized
+        let written = bytes.withUnsafeBytes { raw in
+            Result { () throws(SealedKeyError) in try DurableFile.create(at: path, contents: raw, mode: 0o600) }
         }
+        try written.get()
     }
 }
 
@@ -281,17 +283,23 @@ extension Array where Element == UInt8 {
     }
 }
 
-/// The whole file at `path`, or nil (errno set) when it cannot be read.
-func readWholeFile(_ path: String) -> [UInt8]? {
-    guard let file = fopen(path, "rb") else { return nil }
+/// The file at `path`, read to its end but never past `limit` bytes.
+/// - Throws: `.io` when it cannot be read, `.invalidParameters` when it is longer than `limit`.
+func readFile(_ path: String, limit: Int) throws(SealedKeyError) -> [UInt8] {
+    guard let file = fopen(path, "rb") else {
+        throw SealedKeyError(.io, "cannot read \(path): \(String(cString: strerror(errno)))")
+    }
     defer { fclose(file) }
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 64 * 1024)
     while true {
         let got = fread(&chunk, 1, chunk.count, file)
-        if got > 0 { bytes += chunk[0..<got] }
+        bytes += chunk[0..<got]
+        guard bytes.count <= limit else {
+            throw SealedKeyError(.invalidParameters, "\(path) is longer than \(limit) bytes, the largest sealed key file the format allows")
+        }
         if got < chunk.count {
-            if ferror(file) != 0 { return nil }
+            guard ferror(file) == 0 else { throw SealedKeyError(.io, "reading \(path) failed") }
             return bytes
         }
     }

@@ -11,7 +11,8 @@ public final class SecureBytes: @unchecked Sendable, CustomStringConvertible {
     public let count: Int
 
     /// Allocates `count` bytes, lets `fill` write them, then makes them read-only.
-    /// - Throws: `SealedKeyError(.outOfMemory)` if guarded memory cannot be had, or what `fill` throws.
+    /// - Throws: what `fill` throws (the memory is then zeroed and freed). Guarded memory that
+    ///   cannot be had at all stops the process: there is no safe place left for a secret.
     public init<E: Error>(count: Int, fill: (UnsafeMutableRawBufferPointer) throws(E) -> Void) throws(E) {
         SodiumLibrary.ensureInitialized()
         // sodium_malloc(0) is valid but awkward to lend out; one spare byte costs nothing.

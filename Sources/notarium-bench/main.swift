@@ -52,7 +52,7 @@ func emit(_ fields: KeyValuePairs<String, Any>) {
     for (key, value) in fields {
         let rendered: String
         switch value {
-        case let text as String: rendered = "\"\(text)\""
+        case let text as String: rendered = jsonString(text)
         case let flag as Bool: rendered = flag ? "true" : "false"
         case let number as Double: rendered = String(format: "%.3f", number)
         default: rendered = "\(value)"

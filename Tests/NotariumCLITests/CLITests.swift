@@ -95,6 +95,7 @@ struct CLITests {
         let status = try notarium(["status", "--json", "--data", data])
         #expect(status.status == 0, "\(status.standardError)")
         #expect(status.standardOutput.contains("\"inUse\":true"))
+        #expect(status.standardOutput.contains("\"holderPID\":\(daemon.process.processIdentifier)"))
         let backup = try notarium(["backup", "--data", data, "--to", directory.file("backup")])
         #expect(backup.status == 1)
         #expect(backup.standardError.contains("[data-directory-in-use]"))
@@ -129,6 +130,10 @@ struct CLITests {
         let junk = try notarium(["key", "inspect", directory.file("junk")])
         #expect(junk.status == 1)
         #expect(junk.standardError.contains("[sealed-key-not-a-sealed-key]"))
+
+        let endless = try notarium(["key", "inspect", "/dev/zero"])
+        #expect(endless.status == 1)
+        #expect(endless.standardError.contains("[sealed-key-invalid-parameters]"))
 
         let absent = try notarium(["key", "inspect", directory.file("absent")])
         #expect(absent.status == 2)

@@ -59,7 +59,7 @@ struct ApplianceProcessTests {
         let second = try runProcess(builtProduct("notariumd"), ["--data", data, "--listen", "127.0.0.1:0"], environment: cleanEnvironment(), timeout: 30)
         #expect(second.status == 1)
         #expect(second.standardError.contains("data-directory-in-use"))
-        #expect(second.standardError.contains("in use by another process"))
+        #expect(second.standardError.contains("in use by process \(first.process.processIdentifier)"))
         first.signal(SIGINT)
         #expect(first.waitForExit() == 0)
         // After a graceful stop the lock is released: a new instance starts.

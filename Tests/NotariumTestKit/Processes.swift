@@ -142,3 +142,13 @@ public func cleanEnvironment(_ extra: [String: String] = [:]) -> [String: String
     environment.merge(extra) { $1 }
     return environment
 }
+
+/// `curl` from async code, on a thread of its own: a blocking wait on one of the few cooperative
+/// threads could starve the in-process server the request is for.
+public func curlAsync(_ url: String, method: String = "GET") async throws -> CurlResponse {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread {
+            continuation.resume(with: Result { try curl(url, method: method) })
+        }
+    }
+}

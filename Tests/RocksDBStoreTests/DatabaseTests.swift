@@ -162,6 +162,34 @@ struct DatabaseTests {
         #expect(error?.code == .released)
     }
 
+    @Test("a cursor reading through a snapshot ends with released when the snapshot is released")
+    func cursorOutlivingItsSnapshot() throws {
+        let directory = TemporaryDirectory()
+        let database = try Database(path: directory.file("db"), options: OpenOptions(createIfMissing: true))
+        for key in ["a", "b", "c"] { try database.put(bytes(key), bytes(key), durability: .unsynced) }
+        let snapshot = try database.snapshot()
+        try database.put(bytes("d"), bytes("d"), durability: .unsynced)
+        let cursor = try database.cursor(from: [], snapshot: snapshot)
+        #expect(try cursor.next()?.key == bytes("a"))
+        snapshot.release()
+        // Reading on would go through a freed RocksDB snapshot; it must be refused instead.
+        let error = #expect(throws: StorageError.self) { try cursor.next() }
+        #expect(error?.code == .released)
+        let late = #expect(throws: StorageError.self) { try database.cursor(from: [], snapshot: snapshot) }
+        #expect(late?.code == .released)
+    }
+
+    @Test("a cursor over a live snapshot sees only what the snapshot saw")
+    func cursorOverSnapshot() throws {
+        let directory = TemporaryDirectory()
+        let database = try Database(path: directory.file("db"), options: OpenOptions(createIfMissing: true))
+        try database.put(bytes("a"), bytes("1"), durability: .unsynced)
+        let snapshot = try database.snapshot()
+        try database.put(bytes("b"), bytes("2"), durability: .unsynced)
+        #expect(try database.scan(from: [], snapshot: snapshot).map(\.key) == [bytes("a")])
+        #expect(try database.scan(from: []).count == 2)
+    }
+
     @Test("a checkpoint is a consistent copy that opens as a database on its own")
     func checkpoint() throws {
         let directory = TemporaryDirectory()

@@ -74,16 +74,20 @@ struct StorageErrorTests {
     func lockedByAnotherProcess() throws {
         let directory = TemporaryDirectory()
         let path = directory.file("db")
+        #expect(Database.lockHolder(at: path) == nil)
         let writer = try BackgroundProcess(builtProduct("notarium-bench"), ["crash-writer", path])
         #expect(writer.waitForOutputLine(containing: "acked 10") != nil)
         let error = #expect(throws: StorageError.self) { try Database(path: path, columnFamilies: ["log"]) }
         #expect(error?.code == .locked)
+        // Who holds it is read from the lock itself, without opening the database.
+        #expect(Database.lockHolder(at: path) == writer.process.processIdentifier)
         let reader = try Database(path: path, options: OpenOptions(readOnly: true))
         #expect(reader.columnFamilyNames.contains("log"))
         let writeError = #expect(throws: StorageError.self) { try reader.put(bytes("k"), bytes("v"), durability: .synced) }
         #expect(writeError?.code == .invalidArgument)
         writer.signal(SIGKILL)
         writer.waitForExit()
+        #expect(Database.lockHolder(at: path) == nil)
     }
 
     @Test("a damaged CURRENT file is reported as corruption")

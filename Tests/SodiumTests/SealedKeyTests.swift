@@ -139,6 +139,16 @@ struct SealedKeyTests {
         #expect(sealedKeyError { try sealed.write(to: path) }?.code == .fileExists)
         #expect(sealedKeyError { _ = try SealedKey(contentsOf: directory.file("absent")) }?.code == .io)
     }
+
+    @Test("a file longer than any sealed key, or an endless one, is refused without reading it all")
+    func oversizedFiles() throws {
+        let directory = TemporaryDirectory()
+        let big = directory.file("big.sealed")
+        let sealed = try SealedKey.seal(SecureBytes(copying: secretBytes), label: "tsa", with: passphrase("p"), parameters: testCost).serialized
+        try Data(sealed + [UInt8](repeating: 0, count: 2 << 20)).write(to: URL(fileURLWithPath: big))
+        #expect(sealedKeyError { _ = try SealedKey(contentsOf: big) }?.code == .invalidParameters)
+        #expect(sealedKeyError { _ = try SealedKey(contentsOf: "/dev/zero") }?.code == .invalidParameters)
+    }
 }
 
 @Suite("Sodium: key files and guarded memory")
