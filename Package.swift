@@ -36,11 +36,17 @@ let package = Package(
         .target(name: "Sodium", dependencies: ["CSodium"]),
         .target(name: "OpenSSLKit", dependencies: ["COpenSSL", "COpenSSLShims"]),
 
+        // MARK: Formats and the ledger
+        /// RFC 8785 canonical JSON and strict base64: the encoding of every long-lived record.
+        .target(name: "CanonicalJSON"),
+        /// The hash-chained RFC 9162 Merkle ledger, its signed checkpoints and its audit.
+        .target(name: "Ledger", dependencies: ["CanonicalJSON", "RocksDBStore", "Sodium"]),
+
         // MARK: The appliance: configuration, data directory, logging
         .target(
             name: "Appliance",
             dependencies: [
-                "RocksDBStore", "Sodium", "OpenSSLKit",
+                "RocksDBStore", "Sodium", "OpenSSLKit", "Ledger",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -51,7 +57,7 @@ let package = Package(
         .target(
             name: "NotariumServer",
             dependencies: [
-                "Appliance",
+                "Appliance", "Ledger", "CanonicalJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -59,7 +65,7 @@ let package = Package(
         .target(
             name: "NotariumCLI",
             dependencies: [
-                "Appliance", "RocksDBStore", "Sodium",
+                "Appliance", "RocksDBStore", "Sodium", "Ledger", "CanonicalJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -83,6 +89,11 @@ let package = Package(
         .testTarget(name: "RocksDBStoreTests", dependencies: ["RocksDBStore", "NotariumTestKit"]),
         .testTarget(name: "SodiumTests", dependencies: ["Sodium", "NotariumTestKit"], exclude: ["open_sealed_key.py"]),
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit", "NotariumTestKit"]),
+        .testTarget(name: "CanonicalJSONTests", dependencies: ["CanonicalJSON", "NotariumTestKit"]),
+        .testTarget(
+            name: "LedgerTests",
+            dependencies: ["Ledger", "CanonicalJSON", "RocksDBStore", "Sodium", "NotariumTestKit"],
+            exclude: ["GoVerifier"]),
         .testTarget(name: "ApplianceTests", dependencies: ["Appliance", "RocksDBStore", "NotariumTestKit"]),
         .testTarget(name: "NotariumServerTests", dependencies: ["Appliance", "NotariumServer", "NotariumTestKit"]),
         .testTarget(name: "NotariumCLITests", dependencies: ["Appliance", "Sodium", "NotariumTestKit"]),

@@ -10,8 +10,9 @@ with_tests=false
 if [[ "${1:-}" == "--test" ]]; then
   with_tests=true
   # curl: a real HTTP client for the live tests; python3 + PyNaCl: an independent reader of
-  # the sealed-key format; systemd: systemd-analyze checks the unit.
-  packages+=(curl python3 systemd)
+  # the sealed-key format; systemd: systemd-analyze checks the unit; Go with golang.org/x/mod:
+  # an independent verifier of ledger proofs and checkpoint notes (sumdb/tlog, sumdb/note).
+  packages+=(curl python3 systemd golang-go golang-golang-x-mod-dev)
 fi
 
 missing=()
@@ -38,6 +39,13 @@ if $with_tests; then
       || python3 -m pip install --quiet --break-system-packages pynacl 2>/dev/null \
       || { as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-nacl >/dev/null; }
     python3 -c 'import nacl.bindings' || { echo "notarium: PyNaCl is not importable by $(command -v python3)" >&2; exit 1; }
+  fi
+  # rfc8785 (Trail of Bits): an independent JCS implementation the canonical-JSON tests compare with.
+  if ! python3 -c 'import rfc8785' 2>/dev/null; then
+    echo "notarium: installing rfc8785 for the canonical-JSON interoperability test"
+    python3 -m pip install --quiet rfc8785 2>/dev/null \
+      || python3 -m pip install --quiet --break-system-packages rfc8785
+    python3 -c 'import rfc8785' || { echo "notarium: rfc8785 is not importable by $(command -v python3)" >&2; exit 1; }
   fi
 fi
 

@@ -18,6 +18,12 @@ public struct ApplianceConfiguration: Sendable, Equatable {
     public var logLevel: Logger.Level
     public var logFormat: LogFormat
     public var sealKeyFile: String
+    /// The origin to give a ledger created now (an existing ledger keeps its own).
+    public var ledgerOrigin: String
+    /// Whether `ledgerOrigin` was set rather than derived from the host name.
+    public var ledgerOriginIsExplicit: Bool
+    /// Seconds between automatic checkpoints; 0 means none.
+    public var checkpointIntervalSeconds: Int
     /// The file the settings were read from, if any.
     public var configurationFile: String?
 
@@ -97,7 +103,32 @@ public struct ApplianceConfiguration: Sendable, Equatable {
         let sealKeyFile = try string(.sealKeyFile) ?? DataDirectory.defaultSealKeyFile(in: data)
         guard !sealKeyFile.isEmpty else { throw invalid(.sealKeyFile, sealKeyFile, "the seal key file path must not be empty") }
 
-        return ApplianceConfiguration(dataDirectory: data, listen: listen, logLevel: level, logFormat: format, sealKeyFile: sealKeyFile, configurationFile: filePath)
+        let explicitOrigin = try string(.ledgerOrigin)
+        let origin = explicitOrigin ?? defaultLedgerOrigin()
+        guard isValidOrigin(origin) else {
+            throw invalid(.ledgerOrigin, origin, "an origin is non-empty text without spaces, control characters or '+', e.g. notary.example.org/notarium")
+        }
+        let intervalText = try string(.checkpointInterval) ?? ""
+        guard let interval = Int(intervalText), interval >= 0, interval <= 86_400 else {
+            throw invalid(.checkpointInterval, intervalText, "expected whole seconds from 0 (off) to 86400")
+        }
+
+        return ApplianceConfiguration(
+            dataDirectory: data, listen: listen, logLevel: level, logFormat: format, sealKeyFile: sealKeyFile,
+            ledgerOrigin: origin, ledgerOriginIsExplicit: explicitOrigin != nil, checkpointIntervalSeconds: interval,
+            configurationFile: filePath)
+    }
+
+    /// This host's name followed by `/notarium`.
+    public static func defaultLedgerOrigin() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        let host = gethostname(&buffer, buffer.count) == 0 ? String(cString: buffer) : ""
+        return (host.isEmpty ? "localhost" : host) + "/notarium"
+    }
+
+    /// The C2SP note key-name rule, which the origin must also satisfy since it names the key.
+    static func isValidOrigin(_ origin: String) -> Bool {
+        !origin.isEmpty && origin.unicodeScalars.allSatisfy { $0 != "+" && !$0.properties.isWhitespace && $0.value >= 0x20 && $0.value != 0x7F }
     }
 
     /// Reads the file once more to list its keys (flattened with dots) and refuses unknown ones.

@@ -12,6 +12,11 @@ public enum ConfigurationKey: String, CaseIterable, Sendable {
     case logFormat = "log.format"
     /// The key file that unlocks sealed keys; default `<data>/keys/seal.key`.
     case sealKeyFile = "seal.key-file"
+    /// The ledger's checkpoint origin and note key name, fixed when the ledger is created;
+    /// default: this host's name followed by `/notarium`.
+    case ledgerOrigin = "ledger.origin"
+    /// Seconds between automatic checkpoints (cut only when the tree grew); 0 turns them off.
+    case checkpointInterval = "ledger.checkpoint-interval"
 
     /// The embedded default; nil when the default derives from another key.
     public var defaultValue: String? {
@@ -21,6 +26,8 @@ public enum ConfigurationKey: String, CaseIterable, Sendable {
         case .logLevel: "info"
         case .logFormat: "json"
         case .sealKeyFile: nil
+        case .ledgerOrigin: nil
+        case .checkpointInterval: "60"
         }
     }
 

@@ -1,4 +1,5 @@
 import Glibc
+import Ledger
 import Logging
 import RocksDBStore
 import Sodium
@@ -16,7 +17,7 @@ public final class DataDirectory: Sendable {
     /// The layout this build writes and reads. A newer layout is refused, not guessed at.
     public static let formatVersion = 1
     /// Column families every data directory has.
-    static let columnFamilies = ["meta"]
+    static let columnFamilies = ["meta"] + LedgerStorage.columnFamilies
 
     public let path: String
     public let database: Database
@@ -202,6 +203,8 @@ public struct DataDirectoryError: Error, Equatable, CustomStringConvertible {
         case cannotCreate = "cannot-create"
         /// The seal key file is missing, unreadable or too open.
         case sealKey = "seal-key-file"
+        /// The ledger cannot be opened: its key does not match, or its stored state is damaged.
+        case ledger = "ledger"
         /// Any other storage failure.
         case storage = "storage"
     }

@@ -9,7 +9,7 @@ struct InitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
         abstract: "Create and initialize a data directory (notariumd also does this on first start).",
-        discussion: "Creates DATA/db and DATA/keys (mode 0700) and the seal key file if it is missing. Running it on an initialized directory changes nothing and prints what is there.")
+        discussion: "Creates DATA/db and DATA/keys (mode 0700), the seal key file if it is missing, and the ledger with its checkpoint key (DATA/keys/ledger.key). Running it on an initialized directory changes nothing and prints what is there.")
 
     @OptionGroup var options: DataDirectoryOptions
 
@@ -19,9 +19,13 @@ struct InitCommand: AsyncParsableCommand {
         logger.logLevel = .warning
         let directory = try DataDirectory.openOrInitialize(at: settings.dataDirectory, sealKeyFile: settings.sealKeyFile, logger: logger)
         defer { directory.close() }
+        let (ledger, _) = try directory.openLedger(configuration: settings, withSigner: false, logger: logger)
+        defer { ledger.close() }
         print("data directory \(settings.dataDirectory) is initialized")
         printMetadata(directory.metadata)
         print("seal key file:  \(settings.sealKeyFile)")
+        print("ledger origin:  \(ledger.identity.origin)")
+        print("verifier key:   \(ledger.identity.verifier.text)")
     }
 }
 

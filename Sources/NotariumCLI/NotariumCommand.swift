@@ -17,12 +17,13 @@ struct NotariumCommand: AsyncParsableCommand {
               notarium status               show what a data directory holds (also while notariumd runs)
               notarium backup --to DIR      take a consistent backup and check it opens
               notarium key inspect FILE     show a sealed key file's header without opening it
+              notarium ledger --help        append, read, prove, checkpoint and audit the ledger
 
             Exit status: 0 success, 1 the operation failed (the failure is named on stderr), \
             2 bad arguments or configuration, 3 indeterminate (verification).
             """,
         version: NotariumVersion.report(program: "notarium"),
-        subcommands: [InitCommand.self, StatusCommand.self, BackupCommand.self, KeyCommand.self])
+        subcommands: [InitCommand.self, StatusCommand.self, BackupCommand.self, KeyCommand.self, LedgerCommand.self])
 }
 
 /// `--config` and `--data`, resolved through the same layers as notariumd (flag, environment,
@@ -37,10 +38,14 @@ struct DataDirectoryOptions: ParsableArguments {
     @Option(name: .customLong("seal-key-file"), help: ArgumentHelp("Key file that unlocks sealed keys (default DATA/keys/seal.key).", valueName: "file"))
     var sealKeyFile: String?
 
+    @Option(name: .customLong("ledger-origin"), help: ArgumentHelp("Origin for a ledger created now (default: host name + /notarium).", valueName: "origin"))
+    var ledgerOrigin: String?
+
     func resolve() async throws -> ApplianceConfiguration {
         var flags: [ConfigurationKey: String] = [:]
         flags[.data] = data
         flags[.sealKeyFile] = sealKeyFile
+        flags[.ledgerOrigin] = ledgerOrigin
         do {
             return try await ApplianceConfiguration.load(flags: flags, configurationFile: configurationFile, environment: ProcessInfo.processInfo.environment)
         } catch {

@@ -1,5 +1,6 @@
 import Appliance
 import Hummingbird
+import Ledger
 import Logging
 import NIOCore
 
@@ -15,6 +16,7 @@ public typealias NotariumRequestContext = BasicRequestContext
 public func buildApplication(
     configuration: ApplianceConfiguration,
     dataDirectory: DataDirectory,
+    ledger: Ledger,
     logger: Logger,
     onListening: @escaping @Sendable (ListenAddress) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
@@ -22,6 +24,7 @@ public func buildApplication(
     // Middleware applies to the routes added after it, and to "not found".
     router.add(middleware: ProblemDetailsMiddleware(logger: logger))
     HealthRoutes(dataDirectory: dataDirectory).register(on: router)
+    LedgerRoutes(ledger: ledger).register(on: router)
 
     return Application(
         router: router,

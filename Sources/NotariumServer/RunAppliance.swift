@@ -1,29 +1,74 @@
 import Appliance
 import Hummingbird
+import Ledger
 import Logging
 
-/// What `notariumd` does after parsing its arguments: open (or create) the data directory, then
-/// serve until SIGTERM or SIGINT. Prints the listening address on standard output once bound,
-/// so scripts and people can see where it is.
+/// What `notariumd` does after parsing its arguments: open (or create) the data directory and
+/// its ledger, then serve until SIGTERM or SIGINT, cutting checkpoints on the configured
+/// interval. Prints the listening address on standard output once bound, so scripts and people
+/// can see where it is.
 /// - Throws: `DataDirectoryError` when the data directory cannot be used (in use, damaged, …).
 public func runAppliance(configuration: ApplianceConfiguration, logger: Logger) async throws {
     let dataDirectory = try DataDirectory.openOrInitialize(
         at: configuration.dataDirectory, sealKeyFile: configuration.sealKeyFile, logger: logger)
-    // Runs after the HTTP server has stopped and drained (runService returns only then).
+    // Runs last, after the HTTP server has stopped and drained (runService returns only then)
+    // and the ledger has committed what was queued.
     defer {
         dataDirectory.close()
         logger.notice("stopped", metadata: ["data": "\(configuration.dataDirectory)"])
     }
+    let (ledger, signer) = try dataDirectory.openLedger(configuration: configuration, withSigner: true, logger: logger)
+    defer { ledger.close() }
     logger.info("data directory open", metadata: [
         "data": "\(configuration.dataDirectory)", "instance": "\(dataDirectory.metadata.instanceID)",
         "config": "\(configuration.configurationFile ?? "(none: embedded defaults)")",
+        "ledger.origin": "\(ledger.identity.origin)", "ledger.size": "\(ledger.size)",
     ])
+    let checkpointer = Checkpointer(ledger: ledger, signer: signer!, logger: logger)
+    let periodic = Task { await checkpointer.run(every: configuration.checkpointIntervalSeconds) }
     let application = buildApplication(
-        configuration: configuration, dataDirectory: dataDirectory, logger: logger,
+        configuration: configuration, dataDirectory: dataDirectory, ledger: ledger, logger: logger,
         onListening: { address in
             print("notariumd \(NotariumVersion.version) listening on http://\(address) (data: \(configuration.dataDirectory))")
             fflushStandardOutput()
             logger.notice("listening", metadata: ["http.address": "\(address)"])
         })
+    defer {
+        periodic.cancel()
+        // A last checkpoint on the way down, so what was appended is signed before the stop.
+        checkpointer.cut()
+    }
     try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+}
+
+/// Cuts a checkpoint every interval when the ledger grew since the latest one.
+struct Checkpointer: Sendable {
+    let ledger: Ledger
+    let signer: NoteSigner
+    let logger: Logger
+
+    func run(every seconds: Int) async {
+        guard seconds > 0 else { return }
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: .seconds(seconds))
+            } catch {
+                return
+            }
+            cut()
+        }
+    }
+
+    /// Cuts a checkpoint if the tree grew; failures are logged, and the next tick tries again.
+    func cut() {
+        guard ledger.size > 0 else { return }
+        do {
+            let (record, isNew) = try ledger.cutCheckpoint(signer: signer)
+            if isNew {
+                logger.info("checkpoint cut", metadata: ["ledger.size": "\(record.size)", "ledger.previous": "\(record.previous.map(String.init) ?? "none")"])
+            }
+        } catch {
+            logger.error("checkpoint failed", metadata: ["error": "\(error)"])
+        }
+    }
 }

@@ -21,8 +21,9 @@ struct HealthTests {
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let data = try DataDirectory.openOrInitialize(at: directory.file("data"), sealKeyFile: directory.file("seal.key"), logger: logger)
         let configuration = try await ApplianceConfiguration.load(flags: [.listen: "127.0.0.1:0", .data: data.path], environment: [:])
+        let (ledger, _) = try data.openLedger(configuration: configuration, withSigner: false, logger: logger)
         let bound = BoundPort()
-        let application = buildApplication(configuration: configuration, dataDirectory: data, logger: logger, onListening: { await bound.set($0.port) })
+        let application = buildApplication(configuration: configuration, dataDirectory: data, ledger: ledger, logger: logger, onListening: { await bound.set($0.port) })
         let server = Task { try await application.run() }
         defer { server.cancel() }
         var port: Int? = nil
@@ -35,6 +36,7 @@ struct HealthTests {
         let healthy = try await curlAsync("http://127.0.0.1:\(boundPort)/healthz")
         #expect(healthy.status == 200)
 
+        ledger.close()
         data.close()
         let unhealthy = try await curlAsync("http://127.0.0.1:\(boundPort)/healthz")
         #expect(unhealthy.status == 503)

@@ -1,0 +1,398 @@
+import CanonicalJSON
+import Foundation
+import RocksDBStore
+import Synchronization
+
+/// What an append returns, once the entry is on disk.
+public struct AppendReceipt: Sendable, Equatable {
+    public let seq: UInt64
+    public let leafHash: [UInt8]
+    public let time: String
+}
+
+/// An RFC 9162 inclusion proof, with the hashes it connects.
+public struct InclusionProof: Sendable, Equatable {
+    public let index: UInt64
+    public let size: UInt64
+    public let leafHash: [UInt8]
+    public let rootHash: [UInt8]
+    public let hashes: [[UInt8]]
+}
+
+/// An RFC 9162 consistency proof between two tree sizes, with both roots.
+public struct ConsistencyProof: Sendable, Equatable {
+    public let from: UInt64
+    public let to: UInt64
+    public let fromRoot: [UInt8]
+    public let toRoot: [UInt8]
+    public let hashes: [[UInt8]]
+}
+
+/// The append-only ledger: entries chained by hash, an RFC 9162 Merkle tree over them, and
+/// signed checkpoints of that tree, all in the appliance's RocksDB.
+///
+/// Appends go through one committer thread that gathers whatever is queued into a single
+/// RocksDB batch (entries, new tree nodes, the new head) and writes it with one sync: the group
+/// commit. An append returns only after that write; a failed write fails every append of the
+/// group and changes nothing, so the chain and the tree on disk are consistent after any crash.
+///
+/// Reads (entries, roots, proofs) run on the caller's thread against the committed size; stored
+/// nodes never change once written, so they need no lock.
+public final class Ledger: @unchecked Sendable {
+    public let identity: LedgerIdentity
+    let database: Database
+    let entries: ColumnFamily
+    let tree: ColumnFamily
+    let checkpoints: ColumnFamily
+    let state: ColumnFamily
+    private let clock: @Sendable () -> Int64
+
+    /// The most entries one group commit writes; more wait for the next group.
+    public static let maximumGroupEntries = 10_000
+
+    // Queue of appends waiting for the committer; guarded by `condition`.
+    private let condition = NSCondition()
+    private var queue: [PendingAppend] = []
+    private var isClosing = false
+    private var committerRunning = false
+
+    /// The committer's own state: only the committer thread touches it after `open`.
+    private var writer: WriterState
+    /// The committed tree, for readers.
+    private let committed: Mutex<CompactRange>
+    /// Cutting checkpoints one at a time keeps `previous` and the latest pointer in step.
+    private let checkpointLock = NSLock()
+
+    private struct PendingAppend {
+        let type: EntryType
+        let bodyBytes: [UInt8]
+        let continuation: CheckedContinuation<AppendReceipt, any Error>
+    }
+
+    private struct WriterState {
+        var range: CompactRange
+        var lastLeaf: [UInt8]
+        var lastTime: Int64
+    }
+
+    /// Opens the ledger in `database` (which must have `LedgerStorage.columnFamilies`).
+    /// - Parameters:
+    ///   - identity: the identity to record if the ledger has none yet. When the ledger already
+    ///     has one and this differs, opening fails: a ledger's origin and key never change.
+    ///   - clock: milliseconds since the epoch, for entry times (tests pass their own).
+    public static func open(database: Database, identity: LedgerIdentity?, clock: @escaping @Sendable () -> Int64 = LedgerTime.nowMilliseconds) throws(LedgerError) -> Ledger {
+        let families: [ColumnFamily]
+        do {
+            families = try LedgerStorage.columnFamilies.map { name throws(StorageError) in try database.columnFamily(name) }
+        } catch {
+            throw LedgerError(storage: error)
+        }
+        let stateFamily = families[4]
+        let resolved: LedgerIdentity
+        if let stored = try read(database, LedgerStorage.identityKey, in: stateFamily) {
+            let storedIdentity = try LedgerIdentity(record: stored)
+            if let identity, identity != storedIdentity {
+                throw LedgerError(.key, "this ledger's identity is \(storedIdentity.verifier.text); the key or origin given (\(identity.verifier.text)) is another one")
+            }
+            resolved = storedIdentity
+        } else if let identity {
+            guard !database.isReadOnly else { throw LedgerError(.notFound, "the ledger has not been created yet") }
+            do {
+                try database.put(LedgerStorage.identityKey, identity.record, in: stateFamily, durability: .synced)
+            } catch {
+                throw LedgerError(storage: error)
+            }
+            resolved = identity
+        } else {
+            throw LedgerError(.notFound, "the ledger has not been created yet (no identity recorded)")
+        }
+        let ledger = try Ledger(database: database, families: families, identity: resolved, clock: clock)
+        ledger.startCommitter()
+        return ledger
+    }
+
+    /// The identity recorded in `database`, if any, without opening the ledger.
+    public static func storedIdentity(in database: Database) throws(LedgerError) -> LedgerIdentity? {
+        let family: ColumnFamily
+        do { family = try database.columnFamily(LedgerStorage.stateFamily) } catch { return nil }
+        return try read(database, LedgerStorage.identityKey, in: family).map { bytes throws(LedgerError) in try LedgerIdentity(record: bytes) }
+    }
+
+    private init(database: Database, families: [ColumnFamily], identity: LedgerIdentity, clock: @escaping @Sendable () -> Int64) throws(LedgerError) {
+        self.database = database
+        self.entries = families[0]
+        self.tree = families[1]
+        self.checkpoints = families[2]
+        self.state = families[4]
+        self.identity = identity
+        self.clock = clock
+        let size = try Self.read(database, LedgerStorage.headKey, in: families[4]).map { bytes throws(LedgerError) in
+            try LedgerStorage.parseSizeRecord(bytes, what: "head")
+        } ?? 0
+        let treeFamily = families[1]
+        let range = try CompactRange(size: size) { (level, index) throws(LedgerError) in
+            try Self.readNode(database, treeFamily, level: level, index: index)
+        }
+        var lastLeaf = LedgerEntry.genesisPrev
+        var lastTime: Int64 = 0
+        if size > 0 {
+            lastLeaf = try Self.readNode(database, treeFamily, level: 0, index: size - 1)
+            guard let bytes = try Self.read(database, LedgerStorage.entryKey(size - 1), in: families[0]) else {
+                throw LedgerError(.corrupt, "the head says \(size) entries but entry \(size - 1) is missing")
+            }
+            let last = try LedgerEntry(parsing: bytes)
+            lastTime = LedgerTime.parse(last.time) ?? 0
+        }
+        writer = WriterState(range: range, lastLeaf: lastLeaf, lastTime: lastTime)
+        committed = Mutex(range)
+    }
+
+    // MARK: - Appending
+
+    /// Appends an entry and returns once it is durable.
+    /// - Throws: `.invalidEntry` for a body that cannot be stored (nothing is queued);
+    ///   `.storage` when the group's write failed (nothing of it was stored); `.closed`.
+    public func append(type: EntryType, body: JSONValue) async throws(LedgerError) -> AppendReceipt {
+        let bodyBytes = try LedgerEntry.validatedBody(body)
+        do {
+            return try await withCheckedThrowingContinuation { continuation in
+                enqueue(PendingAppend(type: type, bodyBytes: bodyBytes, continuation: continuation))
+            }
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw LedgerError(.storage, "\(error)")
+        }
+    }
+
+    private func enqueue(_ pending: PendingAppend) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !isClosing else {
+            pending.continuation.resume(throwing: LedgerError(.closed, "the ledger is closed"))
+            return
+        }
+        queue.append(pending)
+        condition.signal()
+    }
+
+    private func startCommitter() {
+        committerRunning = true
+        let thread = Thread { [self] in runCommitter() }
+        thread.name = "ledger-committer"
+        thread.start()
+    }
+
+    private func runCommitter() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !isClosing { condition.wait() }
+            if queue.isEmpty {
+                committerRunning = false
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            let count = min(queue.count, Self.maximumGroupEntries)
+            let group = Array(queue.prefix(count))
+            queue.removeFirst(count)
+            condition.unlock()
+            commit(group)
+        }
+    }
+
+    private func commit(_ group: [PendingAppend]) {
+        var next = writer
+        // Entry times never go backward in sequence order, even if the system clock does.
+        next.lastTime = max(clock(), writer.lastTime)
+        let time = LedgerTime.format(milliseconds: next.lastTime)
+        var batch = WriteBatch()
+        var receipts: [AppendReceipt] = []
+        receipts.reserveCapacity(group.count)
+        for pending in group {
+            let seq = next.range.size
+            let bytes = LedgerEntry.encode(type: pending.type, seq: seq, time: time, prev: next.lastLeaf, bodyBytes: pending.bodyBytes)
+            let leaf = Merkle.leafHash(bytes)
+            batch.put(LedgerStorage.entryKey(seq), bytes, in: entries)
+            next.range.append(leaf) { level, index, hash in
+                batch.put(LedgerStorage.nodeKey(level: level, index: index), hash, in: tree)
+            }
+            next.lastLeaf = leaf
+            receipts.append(AppendReceipt(seq: seq, leafHash: leaf, time: time))
+        }
+        batch.put(LedgerStorage.headKey, LedgerStorage.sizeRecord(next.range.size), in: state)
+        do {
+            try database.write(batch, durability: .synced)
+        } catch {
+            let failure = LedgerError(storage: error)
+            for pending in group { pending.continuation.resume(throwing: failure) }
+            return
+        }
+        writer = next
+        committed.withLock { $0 = next.range }
+        for (pending, receipt) in zip(group, receipts) { pending.continuation.resume(returning: receipt) }
+    }
+
+    /// Stops accepting appends, lets queued ones commit, and stops the committer. The database
+    /// stays open (its owner closes it).
+    public func close() {
+        condition.lock()
+        isClosing = true
+        condition.broadcast()
+        while committerRunning { condition.wait() }
+        condition.unlock()
+    }
+
+    // MARK: - Reading
+
+    /// The number of committed entries.
+    public var size: UInt64 { committed.withLock { $0.size } }
+
+    /// The committed size and its root, read together.
+    public var head: (size: UInt64, rootHash: [UInt8]) {
+        committed.withLock { ($0.size, $0.root) }
+    }
+
+    /// The entry with sequence number `seq`, checked to be canonical and in its place.
+    public func entry(_ seq: UInt64) throws(LedgerError) -> LedgerEntry {
+        let size = self.size
+        guard seq < size else { throw LedgerError(.notFound, "no entry \(seq); the ledger has \(size) entries") }
+        guard let bytes = try Self.read(database, LedgerStorage.entryKey(seq), in: entries) else {
+            throw LedgerError(.corrupt, "entry \(seq) is missing below the head (\(size))")
+        }
+        let entry: LedgerEntry
+        do {
+            entry = try LedgerEntry(parsing: bytes)
+        } catch {
+            throw LedgerError(.corrupt, "stored entry \(seq): \(error.reason)")
+        }
+        guard entry.seq == seq else { throw LedgerError(.corrupt, "the entry stored at \(seq) says seq \(entry.seq)") }
+        return entry
+    }
+
+    /// The leaf hash of entry `seq`, from the stored tree.
+    public func leafHash(_ seq: UInt64) throws(LedgerError) -> [UInt8] {
+        let size = self.size
+        guard seq < size else { throw LedgerError(.notFound, "no entry \(seq); the ledger has \(size) entries") }
+        return try Self.readNode(database, tree, level: 0, index: seq)
+    }
+
+    /// The root of the tree of the first `size` entries.
+    public func rootHash(size: UInt64) throws(LedgerError) -> [UInt8] {
+        let current = head
+        guard size <= current.size else { throw LedgerError(.beyondTree, "size \(size) is beyond the tree (size \(current.size))") }
+        if size == current.size { return current.rootHash }
+        return try builder.subtreeHash(0, size)
+    }
+
+    /// Proof that entry `index` is in the tree of `size` entries.
+    public func inclusionProof(index: UInt64, size: UInt64) throws(LedgerError) -> InclusionProof {
+        let current = self.size
+        guard size <= current else { throw LedgerError(.beyondTree, "size \(size) is beyond the tree (size \(current))") }
+        guard index < size else { throw LedgerError(.invalidRange, "index \(index) is not below size \(size)") }
+        let builder = self.builder
+        return InclusionProof(
+            index: index, size: size,
+            leafHash: try Self.readNode(database, tree, level: 0, index: index),
+            rootHash: try builder.subtreeHash(0, size),
+            hashes: try builder.inclusionPath(index, 0, size))
+    }
+
+    /// Proof that the tree of `to` entries extends the tree of `from` entries.
+    public func consistencyProof(from: UInt64, to: UInt64) throws(LedgerError) -> ConsistencyProof {
+        let current = self.size
+        guard to <= current else { throw LedgerError(.beyondTree, "size \(to) is beyond the tree (size \(current))") }
+        guard from <= to else { throw LedgerError(.invalidRange, "from (\(from)) is larger than to (\(to))") }
+        guard from > 0 else { throw LedgerError(.invalidRange, "from must be at least 1: nothing is proved about the empty tree") }
+        let builder = self.builder
+        return ConsistencyProof(
+            from: from, to: to,
+            fromRoot: try builder.subtreeHash(0, from),
+            toRoot: try builder.subtreeHash(0, to),
+            hashes: from == to ? [] : try builder.consistencySubproof(from, 0, to, true))
+    }
+
+    private var builder: Merkle.ProofBuilder<LedgerError> {
+        let database = self.database
+        let tree = self.tree
+        return Merkle.ProofBuilder { (level, index) throws(LedgerError) in
+            try Self.readNode(database, tree, level: level, index: index)
+        }
+    }
+
+    // MARK: - Checkpoints
+
+    /// The most recent checkpoint, or nil before the first.
+    public func latestCheckpoint() throws(LedgerError) -> CheckpointRecord? {
+        guard let pointer = try Self.read(database, LedgerStorage.latestCheckpointKey, in: state) else { return nil }
+        let size = try LedgerStorage.parseSizeRecord(pointer, what: "latest-checkpoint")
+        guard let record = try checkpoint(size: size) else {
+            throw LedgerError(.corrupt, "the latest checkpoint (size \(size)) is missing")
+        }
+        return record
+    }
+
+    /// The checkpoint cut at tree size `size`, if there is one.
+    public func checkpoint(size: UInt64) throws(LedgerError) -> CheckpointRecord? {
+        guard let bytes = try Self.read(database, LedgerStorage.checkpointKey(size: size), in: checkpoints) else { return nil }
+        let record = try CheckpointRecord(parsing: bytes, identity: identity)
+        guard record.size == size else { throw LedgerError(.corrupt, "the checkpoint stored at size \(size) says size \(record.size)") }
+        return record
+    }
+
+    /// Signs and stores a checkpoint of the current tree, with the consistency proof from the
+    /// previous checkpoint. When the tree has not grown since the latest checkpoint, that one is
+    /// returned and nothing is written.
+    /// - Returns: the checkpoint, and whether it is new.
+    public func cutCheckpoint(signer: NoteSigner) throws(LedgerError) -> (record: CheckpointRecord, isNew: Bool) {
+        guard signer.verifier == identity.verifier else {
+            throw LedgerError(.key, "the signing key is not this ledger's checkpoint key (\(identity.verifier.text))")
+        }
+        checkpointLock.lock()
+        defer { checkpointLock.unlock() }
+        let current = head
+        guard current.size > 0 else { throw LedgerError(.invalidRange, "the ledger is empty; there is nothing to checkpoint") }
+        let latest = try latestCheckpoint()
+        if let latest, latest.size == current.size { return (latest, false) }
+        let body = CheckpointBody(origin: identity.origin, size: current.size, rootHash: current.rootHash)
+        let note = signer.sign(body.text)
+        var proof: [[UInt8]] = []
+        if let latest {
+            let consistency = try consistencyProof(from: latest.size, to: current.size)
+            guard consistency.fromRoot == latest.rootHash else {
+                throw LedgerError(.corrupt, "the tree's root at size \(latest.size) differs from the checkpoint cut at that size")
+            }
+            proof = consistency.hashes
+        }
+        let record = CheckpointRecord(note: note, body: body, previous: latest?.size, consistency: proof)
+        var batch = WriteBatch()
+        batch.put(LedgerStorage.checkpointKey(size: current.size), record.bytes, in: checkpoints)
+        batch.put(LedgerStorage.latestCheckpointKey, LedgerStorage.sizeRecord(current.size), in: state)
+        do {
+            try database.write(batch, durability: .synced)
+        } catch {
+            throw LedgerError(storage: error)
+        }
+        return (record, true)
+    }
+
+    // MARK: - Storage helpers
+
+    static func read(_ database: Database, _ key: [UInt8], in family: ColumnFamily) throws(LedgerError) -> [UInt8]? {
+        do {
+            return try database.get(key, in: family)
+        } catch {
+            throw LedgerError(storage: error)
+        }
+    }
+
+    static func readNode(_ database: Database, _ tree: ColumnFamily, level: Int, index: UInt64) throws(LedgerError) -> [UInt8] {
+        guard let hash = try read(database, LedgerStorage.nodeKey(level: level, index: index), in: tree) else {
+            throw LedgerError(.corrupt, "tree node (level \(level), index \(index)) is missing")
+        }
+        guard hash.count == Merkle.hashByteCount else {
+            throw LedgerError(.corrupt, "tree node (level \(level), index \(index)) is \(hash.count) bytes, not 32")
+        }
+        return hash
+    }
+}
