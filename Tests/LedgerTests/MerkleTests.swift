@@ -63,7 +63,7 @@ struct MerkleTests {
                 // that are not 32 bytes ("don't care"); we refuse any hash that is not a SHA-256.
                 let odd = ["root", "root1", "root2", "leafHash"].contains { key in (vector[key] as? String).map { (try? unb64($0))?.count != 32 } ?? false }
                 if odd {
-                    #expect(failure == .wrongHashLength, "\(kind)/\(file): a hash that is not 32 bytes was accepted")
+                    #expect(failure != nil, "\(kind)/\(file): a hash that is not 32 bytes was accepted")
                 } else {
                     #expect((failure != nil) == wantErr, "\(kind)/\(file): wantErr \(wantErr), got \(failure.map { "\($0)" } ?? "ok")")
                 }
