@@ -17,6 +17,14 @@ public struct InclusionProof: Sendable, Equatable {
     public let leafHash: [UInt8]
     public let rootHash: [UInt8]
     public let hashes: [[UInt8]]
+
+    public init(index: UInt64, size: UInt64, leafHash: [UInt8], rootHash: [UInt8], hashes: [[UInt8]]) {
+        self.index = index
+        self.size = size
+        self.leafHash = leafHash
+        self.rootHash = rootHash
+        self.hashes = hashes
+    }
 }
 
 /// An RFC 9162 consistency proof between two tree sizes, with both roots.
@@ -26,6 +34,14 @@ public struct ConsistencyProof: Sendable, Equatable {
     public let fromRoot: [UInt8]
     public let toRoot: [UInt8]
     public let hashes: [[UInt8]]
+
+    public init(from: UInt64, to: UInt64, fromRoot: [UInt8], toRoot: [UInt8], hashes: [[UInt8]]) {
+        self.from = from
+        self.to = to
+        self.fromRoot = fromRoot
+        self.toRoot = toRoot
+        self.hashes = hashes
+    }
 }
 
 /// The append-only ledger: entries chained by hash, an RFC 9162 Merkle tree over them, and
