@@ -80,7 +80,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "notarium-bench",
-            dependencies: ["RocksDBStore", "Appliance"]
+            dependencies: ["RocksDBStore", "Appliance", "Ledger", "CanonicalJSON", "Sodium"]
         ),
 
         // MARK: Tests

@@ -3,8 +3,9 @@
 // Every figure of ours is measured beside its baseline in the same run; this first benchmark
 // is the baseline itself (raw RocksDB synced write batches).
 //
-// `notarium-bench crash-writer DIR` is not a benchmark: it appends synced batches forever,
-// printing each acknowledged key, for the kill -9 durability test.
+// `notarium-bench crash-writer DIR` and `ledger-crash-writer DIR` are not benchmarks: they
+// append forever (raw synced batches; ledger appends from 64 tasks), printing each acknowledged
+// key, for the kill -9 durability tests.
 import Appliance
 import Foundation
 import RocksDBStore
@@ -13,6 +14,8 @@ struct BenchOptions {
     var seconds = 3.0
     var directory = "./notarium-bench-data"
     var only: String? = nil
+    /// Entries in the scale benchmark (append cost at 10^4/10^5/10^6, bytes, proof latency).
+    var entries = 1_000_000
 }
 
 func parseOptions(_ arguments: [String]) -> BenchOptions {
@@ -30,9 +33,13 @@ func parseOptions(_ arguments: [String]) -> BenchOptions {
             options.seconds = seconds
         case "--dir": options.directory = value()
         case "--only": options.only = value()
+        case "--entries":
+            guard let entries = Int(value()), entries >= 10_000 else { fail("--entries takes a number of at least 10000") }
+            options.entries = entries
         case "-h", "--help":
-            print("usage: notarium-bench [--seconds S (default 3)] [--dir DIR (default ./notarium-bench-data)] [--only rocksdb.write-batch]")
-            print("       notarium-bench crash-writer DIR   (for the durability test)")
+            print("usage: notarium-bench [--seconds S (default 3)] [--dir DIR (default ./notarium-bench-data)]")
+            print("                      [--only rocksdb.write-batch|ledger.append|ledger.scale] [--entries N (default 1000000)]")
+            print("       notarium-bench crash-writer DIR | ledger-crash-writer DIR   (for the durability tests)")
             exit(0)
         default: fail("unknown argument \(arguments[index])")
         }
@@ -76,7 +83,8 @@ func now() -> Double {
 
 /// Raw RocksDB write batches of `batchSize` 300-byte values, each written synced (or not), for
 /// `seconds`: the baseline every later durable-append figure is compared with.
-func benchWriteBatches(directory: String, batchSize: Int, synced: Bool, seconds: Double) throws {
+@discardableResult
+func benchWriteBatches(directory: String, batchSize: Int, synced: Bool, seconds: Double) throws -> Double {
     let path = directory + "/write-batch-\(batchSize)-\(synced ? "sync" : "nosync")"
     try? FileManager.default.removeItem(atPath: path)
     let database = try Database(path: path, options: OpenOptions(createIfMissing: true))
@@ -115,6 +123,7 @@ func benchWriteBatches(directory: String, batchSize: Int, synced: Bool, seconds:
         "p50_batch_ms": percentile(latencies, 0.5) * 1000, "p99_batch_ms": percentile(latencies, 0.99) * 1000,
         "rocksdb": rocksDBVersion,
     ])
+    return Double(latencies.count * batchSize) / elapsed
 }
 
 /// Appends synced single-key batches forever and prints each key once `write` has returned:
@@ -143,16 +152,30 @@ do {
         guard arguments.count == 2 else { fail("usage: notarium-bench crash-writer DIR") }
         try crashWriter(directory: arguments[1])
     }
+    if arguments.first == "ledger-crash-writer" {
+        guard arguments.count == 2 else { fail("usage: notarium-bench ledger-crash-writer DIR") }
+        try await ledgerCrashWriter(directory: arguments[1])
+    }
     let options = parseOptions(arguments)
     try FileManager.default.createDirectory(atPath: options.directory, withIntermediateDirectories: true)
     #if DEBUG
     printToStandardError("notarium-bench: this is a debug build; run `swift run -c release notarium-bench` for figures worth recording")
     #endif
-    if options.only == nil || options.only == "rocksdb.write-batch" {
-        for batchSize in [1, 100, 1000] {
-            try benchWriteBatches(directory: options.directory, batchSize: batchSize, synced: true, seconds: options.seconds)
+    var baseline1000 = 0.0
+    if options.only == nil || options.only == "rocksdb.write-batch" || options.only == "ledger.append" {
+        for batchSize in [1, 100, 1000] where options.only != "ledger.append" || batchSize == 1000 {
+            let rate = try benchWriteBatches(directory: options.directory, batchSize: batchSize, synced: true, seconds: options.seconds)
+            if batchSize == 1000 { baseline1000 = rate }
         }
-        try benchWriteBatches(directory: options.directory, batchSize: 1, synced: false, seconds: options.seconds)
+        if options.only != "ledger.append" {
+            try benchWriteBatches(directory: options.directory, batchSize: 1, synced: false, seconds: options.seconds)
+        }
+    }
+    if options.only == nil || options.only == "ledger.append" {
+        try await benchLedgerAppends(directory: options.directory, seconds: options.seconds, baseline: baseline1000)
+    }
+    if options.only == nil || options.only == "ledger.scale" {
+        try await benchLedgerScale(directory: options.directory, entries: options.entries, samples: 100_000)
     }
     try? FileManager.default.removeItem(atPath: options.directory)
 } catch {
