@@ -20,7 +20,7 @@ struct HealthTests {
         let directory = TemporaryDirectory()
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let data = try DataDirectory.openOrInitialize(at: directory.file("data"), sealKeyFile: directory.file("seal.key"), logger: logger)
-        let configuration = try await ApplianceConfiguration.load(flags: [.listen: "127.0.0.1:0", .data: data.path], environment: [:])
+        let configuration = try await ApplianceConfiguration.load(flags: [.listen: "127.0.0.1:0", .data: data.path, .sealKeyFile: directory.file("seal.key")], environment: [:])
         let (ledger, _) = try data.openLedger(configuration: configuration, withSigner: false, logger: logger)
         let bound = BoundPort()
         let application = buildApplication(configuration: configuration, dataDirectory: data, ledger: ledger, logger: logger, onListening: { await bound.set($0.port) })

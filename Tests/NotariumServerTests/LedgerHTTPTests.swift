@@ -1,0 +1,88 @@
+import Foundation
+import NotariumTestKit
+import Testing
+
+/// The ledger over HTTP on a live notariumd: a ledger filled with the CLI, then served.
+@Suite("notariumd: ledger endpoints", .serialized)
+struct LedgerHTTPTests {
+    @Test("checkpoint, entries and proofs over HTTP; bad requests are problem+json 400/404; periodic checkpoints")
+    func ledgerEndpoints() throws {
+        let directory = TemporaryDirectory()
+        let data = directory.file("data")
+        let notarium = builtProduct("notarium")
+        #expect(try runProcess(notarium, ["init", "--data", data], environment: cleanEnvironment()).status == 0)
+        let body = directory.file("body.json")
+        try "{\"case\":\"HTTP-1\"}".write(toFile: body, atomically: true, encoding: .utf8)
+        for _ in 0..<6 {
+            #expect(try runProcess(notarium, ["ledger", "append", "--type", "service", "--body-file", body, "--data", data], environment: cleanEnvironment()).status == 0)
+        }
+        let raw = try runProcess(notarium, ["ledger", "get", "4", "--raw", "--data", data], environment: cleanEnvironment()).standardOutput
+        let daemon = try BackgroundProcess(
+            builtProduct("notariumd"), ["--data", data, "--listen", "127.0.0.1:0"],
+            environment: cleanEnvironment(["NOTARIUM_LEDGER_CHECKPOINT_INTERVAL": "1"]))
+        defer {
+            daemon.signal(SIGTERM)
+            daemon.waitForExit()
+        }
+        let line = try #require(daemon.waitForOutputLine(containing: "listening on"))
+        let base = String(line.split(separator: " ")[4])  // http://127.0.0.1:PORT
+
+        // The periodic checkpointer signs the 6 entries within a couple of seconds.
+        var checkpoint = try curl(base + "/ledger/checkpoint")
+        for _ in 0..<50 where checkpoint.status != 200 {
+            usleep(100_000)
+            checkpoint = try curl(base + "/ledger/checkpoint")
+        }
+        #expect(checkpoint.status == 200)
+        #expect(checkpoint.contentType.hasPrefix("text/plain"))
+        #expect(checkpoint.body.contains("\n6\n"))
+
+        let entry = try curl(base + "/ledger/entries/4")
+        #expect(entry.status == 200 && entry.contentType == "application/json")
+        #expect(entry.body == raw)
+
+        let inclusion = try curl(base + "/ledger/proof/inclusion?index=4&size=6")
+        #expect(inclusion.status == 200)
+        let proof = try JSONSerialization.jsonObject(with: Data(inclusion.body.utf8)) as? [String: Any]
+        #expect((proof?["proof"] as? [String])?.count == 2)
+        #expect(checkpoint.body.contains((proof?["rootHash"] as? String) ?? "?"))
+        let consistency = try curl(base + "/ledger/proof/consistency?from=3&to=6")
+        #expect(consistency.status == 200)
+
+        let problems: [(String, Int, String)] = [
+            ("/ledger/entries/6", 404, "not-found"),
+            ("/ledger/entries/-1", 400, "invalid-parameter"),
+            ("/ledger/entries/01", 400, "invalid-parameter"),
+            ("/ledger/entries/abc", 400, "invalid-parameter"),
+            ("/ledger/proof/inclusion?index=6&size=6", 400, "invalid-range"),
+            ("/ledger/proof/inclusion?index=1&size=7", 404, "size-beyond-tree"),
+            ("/ledger/proof/inclusion?index=1", 400, "missing-parameter"),
+            ("/ledger/proof/inclusion?index=x&size=2", 400, "invalid-parameter"),
+            ("/ledger/proof/consistency?from=4&to=3", 400, "invalid-range"),
+            ("/ledger/proof/consistency?from=0&to=3", 400, "invalid-range"),
+            ("/ledger/proof/consistency?from=1&to=99999999999999999999", 400, "invalid-parameter"),
+            ("/ledger/proof/consistency?from=1&to=9", 404, "size-beyond-tree"),
+        ]
+        for (path, status, type) in problems {
+            let response = try curl(base + path)
+            #expect(response.status == status, "\(path): \(response.status) \(response.body)")
+            #expect(response.contentType == "application/problem+json", "\(path)")
+            #expect(response.body.contains("urn:notarium:problem:\(type)"), "\(path): \(response.body)")
+        }
+    }
+
+    @Test("an appliance whose ledger has no checkpoint yet answers 404 problem+json")
+    func noCheckpointYet() throws {
+        let directory = TemporaryDirectory()
+        let daemon = try BackgroundProcess(builtProduct("notariumd"), ["--data", directory.file("data"), "--listen", "127.0.0.1:0"], environment: cleanEnvironment())
+        defer {
+            daemon.signal(SIGTERM)
+            daemon.waitForExit()
+        }
+        let line = try #require(daemon.waitForOutputLine(containing: "listening on"))
+        let base = String(line.split(separator: " ")[4])
+        let response = try curl(base + "/ledger/checkpoint")
+        #expect(response.status == 404)
+        #expect(response.body.contains("urn:notarium:problem:no-checkpoint"))
+    }
+}
