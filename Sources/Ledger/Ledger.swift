@@ -47,10 +47,15 @@ public struct ConsistencyProof: Sendable, Equatable {
 /// The append-only ledger: entries chained by hash, an RFC 9162 Merkle tree over them, and
 /// signed checkpoints of that tree, all in the appliance's RocksDB.
 ///
-/// Appends go through one committer thread that gathers whatever is queued into a single
-/// RocksDB batch (entries, new tree nodes, the new head) and writes it with one sync: the group
-/// commit. An append returns only after that write; a failed write fails every append of the
-/// group and changes nothing, so the chain and the tree on disk are consistent after any crash.
+/// Appends go through two threads. The preparer gathers whatever is queued into one group,
+/// assigns sequence numbers and times, encodes the entries, hashes them into the tree and builds
+/// a single RocksDB batch (entries, new tree nodes, the new head). The writer writes each batch
+/// with one sync, publishes the new size and only then resumes the group's appenders: the group
+/// commit. While the writer waits for the disk, the preparer builds the next group, so hashing
+/// and flushing overlap. A failed write fails its group and every group prepared on top of it
+/// (their `prev` links name entries that were never stored); the preparer starts again from the
+/// last written state, so the chain and the tree on disk are consistent after any failure or
+/// crash, with no gap.
 ///
 /// Reads (entries, roots, proofs) run on the caller's thread against the committed size; stored
 /// nodes never change once written, so they need no lock.
@@ -66,18 +71,31 @@ public final class Ledger: @unchecked Sendable {
     /// The most entries one group commit writes; more wait for the next group.
     public static let maximumGroupEntries = 10_000
 
-    // Queue of appends waiting for the committer; guarded by `condition`.
+    // Queue of appends waiting for the preparer; guarded by `condition`.
     private let condition = NSCondition()
     private var queue: [PendingAppend] = []
     private var isClosing = false
     private var committerRunning = false
 
-    /// The committer's own state: only the committer thread touches it after `open`.
-    private var writer: WriterState
+    /// The preparer's state: the tree as it will be once every prepared group is written. Only
+    /// the preparer thread touches it after `open`.
+    private var prepared: WriterState
+    // Hand-over of one prepared group to the writer; guarded by `handoff`.
+    private let handoff = NSCondition()
+    private var slot: PreparedGroup?
+    private var writerShouldStop = false
+    private var writerRunning = false
+    /// Bumped by each failed write; groups prepared under an older epoch are failed unwritten.
+    private var epoch = 0
+    private var resetRequested = false
+    /// The state after the last successful write, for the preparer to restart from.
+    private var written: WriterState
     /// The committed tree, for readers.
     private let committed: Mutex<CompactRange>
     /// Cutting checkpoints one at a time keeps `previous` and the latest pointer in step.
     private let checkpointLock = NSLock()
+    /// The upper levels of the tree, in memory (see `UpperLevels`).
+    private let upper: Mutex<UpperLevels>
 
     private struct PendingAppend {
         let type: EntryType
@@ -89,6 +107,16 @@ public final class Ledger: @unchecked Sendable {
         var range: CompactRange
         var lastLeaf: [UInt8]
         var lastTime: Int64
+    }
+
+    private struct PreparedGroup {
+        let group: [PendingAppend]
+        let batch: WriteBatch
+        let receipts: [AppendReceipt]
+        let next: WriterState
+        let epoch: Int
+        /// New nodes at `UpperLevels.lowest` and above, for the in-memory copy.
+        let upperNodes: [(level: Int, index: UInt64, hash: [UInt8])]
     }
 
     /// Opens the ledger in `database` (which must have `LedgerStorage.columnFamilies`).
@@ -159,8 +187,10 @@ public final class Ledger: @unchecked Sendable {
             let last = try LedgerEntry(parsing: bytes)
             lastTime = LedgerTime.parse(last.time) ?? 0
         }
-        writer = WriterState(range: range, lastLeaf: lastLeaf, lastTime: lastTime)
+        prepared = WriterState(range: range, lastLeaf: lastLeaf, lastTime: lastTime)
+        written = prepared
         committed = Mutex(range)
+        upper = Mutex(try UpperLevels(database: database, tree: treeFamily, size: size))
     }
 
     // MARK: - Appending
@@ -194,36 +224,63 @@ public final class Ledger: @unchecked Sendable {
 
     private func startCommitter() {
         committerRunning = true
-        let thread = Thread { [self] in runCommitter() }
-        thread.name = "ledger-committer"
-        thread.start()
+        writerRunning = true
+        let preparer = Thread { [self] in runPreparer() }
+        preparer.name = "ledger-preparer"
+        preparer.start()
+        let writerThread = Thread { [self] in runWriter() }
+        writerThread.name = "ledger-writer"
+        writerThread.start()
     }
 
-    private func runCommitter() {
+    private func runPreparer() {
         while true {
             condition.lock()
             while queue.isEmpty && !isClosing { condition.wait() }
             if queue.isEmpty {
-                committerRunning = false
-                condition.broadcast()
                 condition.unlock()
-                return
+                break
             }
             let count = min(queue.count, Self.maximumGroupEntries)
             let group = Array(queue.prefix(count))
             queue.removeFirst(count)
             condition.unlock()
-            commit(group)
+
+            handoff.lock()
+            if resetRequested {
+                prepared = written
+                resetRequested = false
+            }
+            let groupEpoch = epoch
+            handoff.unlock()
+            let item = prepare(group, epoch: groupEpoch)
+            handoff.lock()
+            while slot != nil { handoff.wait() }
+            slot = item
+            handoff.broadcast()
+            handoff.unlock()
         }
+        // Queue drained and closing: let the writer finish the last group, then report stopped.
+        handoff.lock()
+        writerShouldStop = true
+        handoff.broadcast()
+        while writerRunning { handoff.wait() }
+        handoff.unlock()
+        condition.lock()
+        committerRunning = false
+        condition.broadcast()
+        condition.unlock()
     }
 
-    private func commit(_ group: [PendingAppend]) {
-        var next = writer
+    /// Builds the batch of one group on top of `prepared`, and advances `prepared`.
+    private func prepare(_ group: [PendingAppend], epoch: Int) -> PreparedGroup {
+        var next = prepared
         // Entry times never go backward in sequence order, even if the system clock does.
-        next.lastTime = max(clock(), writer.lastTime)
+        next.lastTime = max(clock(), prepared.lastTime)
         let time = LedgerTime.format(milliseconds: next.lastTime)
         var batch = WriteBatch()
         var receipts: [AppendReceipt] = []
+        var upperNodes: [(level: Int, index: UInt64, hash: [UInt8])] = []
         receipts.reserveCapacity(group.count)
         for pending in group {
             let seq = next.range.size
@@ -232,21 +289,57 @@ public final class Ledger: @unchecked Sendable {
             batch.put(LedgerStorage.entryKey(seq), bytes, in: entries)
             next.range.append(leaf) { level, index, hash in
                 batch.put(LedgerStorage.nodeKey(level: level, index: index), hash, in: tree)
+                if level >= UpperLevels.lowest { upperNodes.append((level, index, hash)) }
             }
             next.lastLeaf = leaf
             receipts.append(AppendReceipt(seq: seq, leafHash: leaf, time: time))
         }
         batch.put(LedgerStorage.headKey, LedgerStorage.sizeRecord(next.range.size), in: state)
-        do {
-            try database.write(batch, durability: .synced)
-        } catch {
-            let failure = LedgerError(storage: error)
-            for pending in group { pending.continuation.resume(throwing: failure) }
-            return
+        prepared = next
+        return PreparedGroup(group: group, batch: batch, receipts: receipts, next: next, epoch: epoch, upperNodes: upperNodes)
+    }
+
+    private func runWriter() {
+        while true {
+            handoff.lock()
+            while slot == nil && !writerShouldStop { handoff.wait() }
+            guard let item = slot else {
+                writerRunning = false
+                handoff.broadcast()
+                handoff.unlock()
+                return
+            }
+            slot = nil
+            let currentEpoch = epoch
+            handoff.broadcast()
+            handoff.unlock()
+
+            guard item.epoch == currentEpoch else {
+                let failure = LedgerError(.storage, "an earlier group's write failed, and this group built on it; nothing of it was stored")
+                for pending in item.group { pending.continuation.resume(throwing: failure) }
+                continue
+            }
+            do {
+                try database.write(item.batch, durability: .synced)
+            } catch {
+                handoff.lock()
+                epoch += 1
+                resetRequested = true
+                handoff.unlock()
+                let failure = LedgerError(storage: error)
+                for pending in item.group { pending.continuation.resume(throwing: failure) }
+                continue
+            }
+            handoff.lock()
+            written = item.next
+            handoff.unlock()
+            // The nodes first, then the size: a reader that sees the new size finds them.
+            upper.withLock { levels in
+                for node in item.upperNodes { levels.add(level: node.level, index: node.index, hash: node.hash) }
+            }
+            committed.withLock { $0 = item.next.range }
+            for (pending, receipt) in zip(item.group, item.receipts) { pending.continuation.resume(returning: receipt) }
         }
-        writer = next
-        committed.withLock { $0 = next.range }
-        for (pending, receipt) in zip(group, receipts) { pending.continuation.resume(returning: receipt) }
     }
 
     /// Stops accepting appends, lets queued ones commit, and stops the committer. The database
@@ -307,10 +400,11 @@ public final class Ledger: @unchecked Sendable {
         guard size <= current else { throw LedgerError(.beyondTree, "size \(size) is beyond the tree (size \(current))") }
         guard index < size else { throw LedgerError(.invalidRange, "index \(index) is not below size \(size)") }
         let builder = self.builder
+        let head = self.head
         return InclusionProof(
             index: index, size: size,
             leafHash: try Self.readNode(database, tree, level: 0, index: index),
-            rootHash: try builder.subtreeHash(0, size),
+            rootHash: size == head.size ? head.rootHash : try builder.subtreeHash(0, size),
             hashes: try builder.inclusionPath(index, 0, size))
     }
 
@@ -321,19 +415,35 @@ public final class Ledger: @unchecked Sendable {
         guard from <= to else { throw LedgerError(.invalidRange, "from (\(from)) is larger than to (\(to))") }
         guard from > 0 else { throw LedgerError(.invalidRange, "from must be at least 1: nothing is proved about the empty tree") }
         let builder = self.builder
+        let head = self.head
         return ConsistencyProof(
             from: from, to: to,
             fromRoot: try builder.subtreeHash(0, from),
-            toRoot: try builder.subtreeHash(0, to),
+            toRoot: to == head.size ? head.rootHash : try builder.subtreeHash(0, to),
             hashes: from == to ? [] : try builder.consistencySubproof(from, 0, to, true))
     }
 
     private var builder: Merkle.ProofBuilder<LedgerError> {
-        let database = self.database
-        let tree = self.tree
-        return Merkle.ProofBuilder { (level, index) throws(LedgerError) in
-            try Self.readNode(database, tree, level: level, index: index)
+        Merkle.ProofBuilder { (level, index) throws(LedgerError) in
+            try self.node(level: level, index: index)
         }
+    }
+
+    /// A node held in memory (upper levels, or the right edge of the committed tree), or nil.
+    private func memoryNode(level: Int, index: UInt64) -> [UInt8]? {
+        if level >= UpperLevels.lowest, let hash = upper.withLock({ $0.hash(level: level, index: index) }) { return hash }
+        return committed.withLock { range -> [UInt8]? in
+            guard range.size >> UInt64(level) & 1 == 1, index == (range.size >> UInt64(level)) - 1 else { return nil }
+            return range.hashes[level]
+        }
+    }
+
+    /// A stored node: from memory for the upper levels, else from RocksDB.
+    func node(level: Int, index: UInt64) throws(LedgerError) -> [UInt8] {
+        // The right edge of the committed tree (its compact range) is in memory too; proofs to
+        // the current size need it for the root and for the right-hand sibling.
+        if let hash = memoryNode(level: level, index: index) { return hash }
+        return try Self.readNode(database, tree, level: level, index: index)
     }
 
     // MARK: - Checkpoints
@@ -410,5 +520,59 @@ public final class Ledger: @unchecked Sendable {
             throw LedgerError(.corrupt, "tree node (level \(level), index \(index)) is \(hash.count) bytes, not 32")
         }
         return hash
+    }
+}
+
+/// The tree's nodes at level `lowest` (5) and above, held in memory. There are about n/16 of
+/// them (32 bytes each: 2 bytes per entry, 200 MB for 10^8 entries, against some 280 bytes per
+/// entry on disk), and every proof's path crosses about log2(n) − 5 of them; keeping them here
+/// leaves a proof about six RocksDB reads (the leaf and its bottom siblings), which is what brings
+/// a proof at 10^6 entries under 50 µs on this machine (docs/BENCHMARKS.md). They are copies:
+/// RocksDB holds the same nodes, and audit checks those.
+struct UpperLevels: Sendable {
+    static let lowest = 5
+    /// `levels[l - lowest]` holds the nodes of level l in index order, 32 bytes each.
+    private var levels: [[UInt8]] = Array(repeating: [], count: 64 - lowest)
+
+    init(database: Database, tree: ColumnFamily, size: UInt64) throws(LedgerError) {
+        for level in Self.lowest..<64 {
+            let count = size >> UInt64(level)
+            guard count > 0 else { break }
+            let cursor: Cursor
+            do {
+                cursor = try database.cursor(in: tree, from: LedgerStorage.nodeKey(level: level, index: 0), to: LedgerStorage.nodeKey(level: level, index: count))
+            } catch {
+                throw LedgerError(storage: error)
+            }
+            defer { cursor.release() }
+            var expected: UInt64 = 0
+            do {
+                while let node = try cursor.next() {
+                    guard node.value.count == 32, LedgerStorage.decodeBigEndian(node.key.dropFirst()) == expected else {
+                        throw LedgerError(.corrupt, "tree level \(level) is not a contiguous run of 32-byte nodes at index \(expected)")
+                    }
+                    levels[level - Self.lowest] += node.value
+                    expected += 1
+                }
+            } catch let error as LedgerError {
+                throw error
+            } catch {
+                throw LedgerError(storage: error as! StorageError)
+            }
+            guard expected == count else { throw LedgerError(.corrupt, "tree level \(level) has \(expected) nodes; \(size) entries need \(count)") }
+        }
+    }
+
+    func hash(level: Int, index: UInt64) -> [UInt8]? {
+        let run = levels[level - Self.lowest]
+        let start = Int(index) * 32
+        guard start + 32 <= run.count else { return nil }
+        return Array(run[start..<(start + 32)])
+    }
+
+    /// Nodes arrive in index order per level (the tree grows left to right).
+    mutating func add(level: Int, index: UInt64, hash: [UInt8]) {
+        precondition(levels[level - Self.lowest].count == Int(index) * 32, "upper tree nodes arrive in order")
+        levels[level - Self.lowest] += hash
     }
 }

@@ -35,6 +35,10 @@ public enum Merkle {
     struct ProofBuilder<Failure: Error> {
         let node: (_ level: Int, _ index: UInt64) throws(Failure) -> [UInt8]
 
+        init(_ node: @escaping (_ level: Int, _ index: UInt64) throws(Failure) -> [UInt8]) {
+            self.node = node
+        }
+
         /// MTH(D[start:end]) for a range the RFC recursion produces (start aligned to the split).
         func subtreeHash(_ start: UInt64, _ end: UInt64) throws(Failure) -> [UInt8] {
             let count = end - start

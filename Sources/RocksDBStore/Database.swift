@@ -63,6 +63,18 @@ public final class Database: @unchecked Sendable {
         rocksdb_options_set_max_open_files(options, Int32(openOptions.maxOpenFiles))
         rocksdb_options_set_write_buffer_size(options, openOptions.writeBufferBytes)
         rocksdb_options_set_compression(options, Int32(rocksdb_lz4_compression))
+        // One block cache for all families, and a Bloom filter per table so that a point read
+        // skips the files that cannot hold its key. The table factory keeps its own references
+        // to the cache and the filter; the handles made here are released after the open.
+        let tableOptions = rocksdb_block_based_options_create()
+        let blockCache = rocksdb_cache_create_lru(openOptions.blockCacheBytes)
+        defer {
+            rocksdb_block_based_options_destroy(tableOptions)
+            rocksdb_cache_destroy(blockCache)
+        }
+        rocksdb_block_based_options_set_block_cache(tableOptions, blockCache)
+        rocksdb_block_based_options_set_filter_policy(tableOptions, rocksdb_filterpolicy_create_bloom_full(10))
+        rocksdb_options_set_block_based_table_factory(options, tableOptions)
 
         var names = hasCurrentFile ? try Database.listColumnFamilies(options: options, path: path) : ["default"]
         for name in columnFamilies where !names.contains(name) {

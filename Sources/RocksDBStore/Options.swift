@@ -12,6 +12,9 @@ public struct OpenOptions: Sendable {
     public var maxOpenFiles: Int32 = 512
     /// Size of each memtable before it is flushed.
     public var writeBufferBytes: Int = 32 << 20
+    /// Size of the block cache shared by every column family. Proofs read tree nodes at random
+    /// places; RocksDB's default (32 MiB) holds the nodes of only a few million entries.
+    public var blockCacheBytes: Int = 256 << 20
 
     public init(createIfMissing: Bool = false, readOnly: Bool = false) {
         self.createIfMissing = createIfMissing

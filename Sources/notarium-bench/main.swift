@@ -174,6 +174,7 @@ do {
     if options.only == nil || options.only == "ledger.append" {
         try await benchLedgerAppends(directory: options.directory, seconds: options.seconds, baseline: baseline1000)
     }
+    if options.only == "ledger.profile" { profileAppendCPU() }
     if options.only == nil || options.only == "ledger.scale" {
         try await benchLedgerScale(directory: options.directory, entries: options.entries, samples: 100_000)
     }

@@ -49,8 +49,16 @@ struct NotariumDaemon: AsyncParsableCommand {
     @Option(name: .customLong("seal-key-file"), help: ArgumentHelp("Key file that unlocks sealed keys (NOTARIUM_SEAL_KEY_FILE; default DATA/keys/seal.key).", valueName: "file"))
     var sealKeyFile: String?
 
+    @Option(name: .customLong("ledger-origin"), help: ArgumentHelp("Origin of a ledger created now (NOTARIUM_LEDGER_ORIGIN; default HOSTNAME/notarium).", valueName: "origin"))
+    var ledgerOrigin: String?
+
+    @Option(name: .customLong("ledger-checkpoint-interval"), help: ArgumentHelp("Seconds between automatic checkpoints, 0 for none (NOTARIUM_LEDGER_CHECKPOINT_INTERVAL; default 60).", valueName: "seconds"))
+    var checkpointInterval: String?
+
     func run() async throws {
         var flags: [ConfigurationKey: String] = [:]
+        flags[.ledgerOrigin] = ledgerOrigin
+        flags[.checkpointInterval] = checkpointInterval
         flags[.data] = data
         flags[.listen] = listen
         flags[.logLevel] = logLevel
