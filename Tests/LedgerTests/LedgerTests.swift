@@ -88,6 +88,39 @@ struct LedgerBehaviourTests {
         #expect(try reopened.ledger.entry(37).prev == before.last!.leafHash)
         #expect(try reopened.ledger.rootHash(size: 37) == root37)
         #expect(LedgerAudit.run(database: reopened.database).passed)
+        // Proofs after reopening (upper tree levels reloaded into memory) match the reference.
+        let leaves = before.map(\.leafHash) + [next.leafHash]
+        for index in 0..<38 {
+            let proof = try reopened.ledger.inclusionProof(index: UInt64(index), size: 38)
+            #expect(proof.hashes == ReferenceMerkle.path(index, leaves[...]))
+        }
+    }
+
+    @Test("a failed write fails its appends, changes nothing, and close does not hang")
+    func failedWrites() async throws {
+        let directory = TemporaryDirectory()
+        let fixture = try TestLedger(directory: directory)
+        try await fixture.appendMany(5)
+        let root = fixture.ledger.head.rootHash
+        // Closing the database under the ledger makes every RocksDB write fail.
+        fixture.database.close()
+        let ledger = fixture.ledger
+        let results = await withTaskGroup(of: LedgerError?.self) { group in
+            for n in 0..<40 {
+                group.addTask { await caught(LedgerError.self) { _ = try await ledger.append(type: .award, body: ["n": .integer(Int64(n))]) } }
+            }
+            var errors: [LedgerError?] = []
+            for await error in group { errors.append(error) }
+            return errors
+        }
+        #expect(results.allSatisfy { $0?.code == .storage }, "\(results)")
+        #expect(fixture.ledger.size == 5)
+        fixture.ledger.close()
+        let reopened = try TestLedger(directory: directory)
+        defer { reopened.close() }
+        #expect(reopened.ledger.size == 5 && reopened.ledger.head.rootHash == root)
+        #expect(LedgerAudit.run(database: reopened.database).passed)
+        #expect(try await reopened.ledger.append(type: .award, body: [:]).seq == 5)
     }
 
     @Test("a ledger opened with another key or origin is refused")
