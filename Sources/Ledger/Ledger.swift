@@ -534,32 +534,16 @@ struct UpperLevels: Sendable {
     /// `levels[l - lowest]` holds the nodes of level l in index order, 32 bytes each.
     private var levels: [[UInt8]] = Array(repeating: [], count: 64 - lowest)
 
+    /// Reads the upper nodes of a stored tree of `size` leaves (about size/16 point reads: a
+    /// quarter of a second per million entries at start-up).
     init(database: Database, tree: ColumnFamily, size: UInt64) throws(LedgerError) {
         for level in Self.lowest..<64 {
             let count = size >> UInt64(level)
             guard count > 0 else { break }
-            let cursor: Cursor
-            do {
-                cursor = try database.cursor(in: tree, from: LedgerStorage.nodeKey(level: level, index: 0), to: LedgerStorage.nodeKey(level: level, index: count))
-            } catch {
-                throw LedgerError(storage: error)
+            levels[level - Self.lowest].reserveCapacity(Int(count) * 32)
+            for index in 0..<count {
+                levels[level - Self.lowest] += try Ledger.readNode(database, tree, level: level, index: index)
             }
-            defer { cursor.release() }
-            var expected: UInt64 = 0
-            do {
-                while let node = try cursor.next() {
-                    guard node.value.count == 32, LedgerStorage.decodeBigEndian(node.key.dropFirst()) == expected else {
-                        throw LedgerError(.corrupt, "tree level \(level) is not a contiguous run of 32-byte nodes at index \(expected)")
-                    }
-                    levels[level - Self.lowest] += node.value
-                    expected += 1
-                }
-            } catch let error as LedgerError {
-                throw error
-            } catch {
-                throw LedgerError(storage: error as! StorageError)
-            }
-            guard expected == count else { throw LedgerError(.corrupt, "tree level \(level) has \(expected) nodes; \(size) entries need \(count)") }
         }
     }
 

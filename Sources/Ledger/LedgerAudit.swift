@@ -202,19 +202,17 @@ public enum LedgerAudit {
             guard size == last.size else { throw stop(.latestCheckpoint, nil, "the pointer says size \(size), the latest checkpoint is size \(last.size)") }
         }
 
-        // No tree node may be stored that the entries do not account for.
-        let expectedNodes = 2 * headSize - UInt64(headSize.nonzeroBitCount)
+        // No tree node may be stored that the entries do not account for: every expected node
+        // was found above, so the stored ones must be exactly those, under keys below the count.
+        let expectedNodes = LedgerStorage.storedNodeCount(size: headSize)
         let treeCursor = try database.cursor(in: tree, from: [])
         defer { treeCursor.release() }
         var storedNodes: UInt64 = 0
         while let node = try treeCursor.next() {
             storedNodes += 1
-            let valid = node.key.count == 9 && node.key[0] < 64 && {
-                let level = UInt64(node.key[0])
-                let index = LedgerStorage.decodeBigEndian(node.key[1...]) ?? .max
-                return index < (headSize >> level)
-            }()
-            guard valid else { throw stop(.nodeUnexpected, nil, "a tree node is stored under key \(hex(node.key)), which no entry accounts for") }
+            guard let position = LedgerStorage.decodeBigEndian(node.key), position < expectedNodes else {
+                throw stop(.nodeUnexpected, nil, "a tree node is stored under key \(hex(node.key)), which no entry accounts for")
+            }
         }
         guard storedNodes == expectedNodes else {
             throw stop(.nodeUnexpected, nil, "\(storedNodes) tree nodes are stored; \(headSize) entries account for \(expectedNodes)")

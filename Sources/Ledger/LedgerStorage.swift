@@ -6,7 +6,7 @@ import RocksDBStore
 /// | column family        | key                            | value                                 |
 /// |----------------------|--------------------------------|---------------------------------------|
 /// | `ledger-entries`     | seq, u64 big-endian            | the entry's canonical bytes           |
-/// | `ledger-tree`        | level u8 ‖ index u64 BE        | 32-byte hash of that perfect subtree  |
+/// | `ledger-tree`        | post-order position, u64 BE    | 32-byte hash of that perfect subtree  |
 /// | `ledger-checkpoints` | tree size, u64 BE              | checkpoint record, canonical JSON     |
 /// | `ledger-timestamps`  | `c` ‖ size BE / `e` ‖ seq BE   | RFC 3161 token (DER), TSA issue       |
 /// | `ledger-state`       | `head`, `identity`, `latest-checkpoint` | canonical JSON               |
@@ -37,7 +37,31 @@ public enum LedgerStorage {
 
     static func entryKey(_ seq: UInt64) -> [UInt8] { bigEndian(seq) }
 
-    static func nodeKey(level: Int, index: UInt64) -> [UInt8] { [UInt8(level)] + bigEndian(index) }
+    /// A tree node's key: its position in post-order, the order in which appends complete nodes
+    /// (the numbering of Go's `tlog.StoredHashIndex`). Keys therefore only grow, like entry keys,
+    /// so RocksDB's flushed files never overlap and compaction moves them instead of rewriting
+    /// them; a level-major key made every flush overlap every other and the tree was rewritten
+    /// again and again as it grew.
+    public static func nodeKey(level: Int, index: UInt64) -> [UInt8] { bigEndian(storedIndex(level: level, index: index)) }
+
+    /// Post-order position of node (level, index): the number of nodes completed before it.
+    public static func storedIndex(level: Int, index: UInt64) -> UInt64 {
+        // Descend to the node's last leaf, (index + 1)·2^level − 1. Leaf n is stored at position
+        // n + ⌊n/2⌋ + ⌊n/4⌋ + … (the leaves and the nodes completed before it), and appending it
+        // completes `level` more nodes up to this one, stored right after it.
+        var leaf = index
+        for _ in 0..<level { leaf = leaf << 1 | 1 }
+        var position: UInt64 = 0
+        var n = leaf
+        while n > 0 {
+            position += n
+            n >>= 1
+        }
+        return position + UInt64(level)
+    }
+
+    /// The number of nodes a tree of `size` leaves stores: 2·size − popcount(size).
+    static func storedNodeCount(size: UInt64) -> UInt64 { 2 * size - UInt64(size.nonzeroBitCount) }
 
     static func checkpointKey(size: UInt64) -> [UInt8] { bigEndian(size) }
 

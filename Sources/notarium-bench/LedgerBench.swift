@@ -166,7 +166,7 @@ func benchLedgerScale(directory: String, entries: Int, samples: Int) async throw
     let treeFamily = try bench.database.columnFamily(LedgerStorage.treeFamily)
     var reads: [Double] = []
     for _ in 0..<samples {
-        let key: [UInt8] = [0] + withUnsafeBytes(of: UInt64.random(in: 0..<size, using: &generator).bigEndian) { Array($0) }
+        let key = LedgerStorage.nodeKey(level: 0, index: UInt64.random(in: 0..<size, using: &generator))
         let begin = now()
         let value = try bench.database.get(key, in: treeFamily)
         reads.append(now() - begin)

@@ -94,7 +94,7 @@ struct AuditTests {
         let cases: [(String, [UInt8], AuditFindingKind, UInt64?)] = [
             (LedgerStorage.entriesFamily, [0, 0, 0, 0, 0, 0, 0, 7], .entryMissing, 7),
             (LedgerStorage.entriesFamily, [0, 0, 0, 0, 0, 0, 0, 22], .head, 22),
-            (LedgerStorage.treeFamily, [1, 0, 0, 0, 0, 0, 0, 0, 3], .nodeMissing, 7),
+            (LedgerStorage.treeFamily, LedgerStorage.nodeKey(level: 1, index: 3), .nodeMissing, 7),
             (LedgerStorage.checkpointsFamily, [0, 0, 0, 0, 0, 0, 0, 9], .checkpointPrevious, 15),
             (LedgerStorage.checkpointsFamily, [0, 0, 0, 0, 0, 0, 0, 23], .latestCheckpoint, nil),
         ]
@@ -130,7 +130,7 @@ struct AuditTests {
         let forged = Array(String(decoding: original.bytes, as: UTF8.self).replacingOccurrences(of: "\"case\":\"C-", with: "\"case\":\"D-").utf8)
         #expect(forged != original.bytes)
         try database.put([0, 0, 0, 0, 0, 0, 0, 22], forged, in: entries, durability: .unsynced)
-        try database.put([0, 0, 0, 0, 0, 0, 0, 0, 22], Merkle.leafHash(forged), in: tree, durability: .unsynced)
+        try database.put(LedgerStorage.nodeKey(level: 0, index: 22), Merkle.leafHash(forged), in: tree, durability: .unsynced)
         let finding = LedgerAudit.run(database: database).finding
         // 22 is the last leaf of a 23-leaf tree: no stored parent covers it, so only the signed
         // checkpoint of size 23 can catch the change.

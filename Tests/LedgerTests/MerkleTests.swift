@@ -112,6 +112,25 @@ struct MerkleTests {
         }
     }
 
+    @Test("tree node keys are post-order positions, as Go's tlog.StoredHashIndex numbers them")
+    func nodeKeys() {
+        // Go's sumdb/tlog: StoredHashIndex(0, 0..4) = 0, 1, 3, 4, 7; (1, 0) = 2; (1, 1) = 5; (2, 0) = 6.
+        let expected: [(Int, UInt64, UInt64)] = [(0, 0, 0), (0, 1, 1), (1, 0, 2), (0, 2, 3), (0, 3, 4), (1, 1, 5), (2, 0, 6), (0, 4, 7), (3, 0, 14)]
+        for (level, index, position) in expected {
+            #expect(LedgerStorage.storedIndex(level: level, index: index) == position, "(\(level), \(index))")
+        }
+        // Appends complete nodes in increasing key order.
+        var range = CompactRange()
+        var last: [UInt8] = []
+        for leaf in 0..<300 {
+            range.append(Merkle.leafHash([UInt8(leaf & 0xFF)])) { level, index, _ in
+                let key = LedgerStorage.nodeKey(level: level, index: index)
+                #expect(key.lexicographicallyPrecedes(last) == false && key != last)
+                last = key
+            }
+        }
+    }
+
     @Test("a proof with any hash changed, or for the wrong index or size, does not verify")
     func mutatedProofsFail() async throws {
         let fixture = try TestLedger()
