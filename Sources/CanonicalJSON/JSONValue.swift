@@ -52,6 +52,17 @@ public enum JSONValue: Sendable, Equatable, Hashable {
         String(decoding: canonicalBytes, as: UTF8.self)
     }
 
+    /// Whether every number in the value is within ±(2^53 − 1), the range canonical JSON here
+    /// allows (a larger `Int64` can be built in code, but not parsed back).
+    public var integersInRange: Bool {
+        switch self {
+        case .integer(let number): abs(number) <= Self.maximumInteger
+        case .array(let items): items.allSatisfy(\.integersInRange)
+        case .object(let members): members.values.allSatisfy(\.integersInRange)
+        default: true
+        }
+    }
+
     /// Nesting depth: a scalar is 0, `[]` and `{}` are 1.
     public var depth: Int {
         switch self {

@@ -52,9 +52,9 @@ public struct ConsistencyProof: Sendable, Equatable {
 /// a single RocksDB batch (entries, new tree nodes, the new head). The writer writes each batch
 /// with one sync, publishes the new size and only then resumes the group's appenders: the group
 /// commit. While the writer waits for the disk, the preparer builds the next group, so hashing
-/// and flushing overlap. A failed write fails its group and every group prepared on top of it
-/// (their `prev` links name entries that were never stored); the preparer starts again from the
-/// last written state, so the chain and the tree on disk are consistent after any failure or
+/// and flushing overlap. A failed write fails its group and every group prepared on top of it,
+/// and the ledger then refuses appends until reopened (the failed write's outcome is unknown).
+/// Each batch is atomic, so the chain and the tree on disk are consistent after any failure or
 /// crash, with no gap.
 ///
 /// Reads (entries, roots, proofs) run on the caller's thread against the committed size; stored
@@ -76,6 +76,9 @@ public final class Ledger: @unchecked Sendable {
     private var queue: [PendingAppend] = []
     private var isClosing = false
     private var committerRunning = false
+    /// Set after a failed write: the ledger then refuses appends until it is reopened, because
+    /// RocksDB may or may not have kept that write (see `append`).
+    private var stoppedBy: LedgerError?
 
     /// The preparer's state: the tree as it will be once every prepared group is written. Only
     /// the preparer thread touches it after `open`.
@@ -197,7 +200,10 @@ public final class Ledger: @unchecked Sendable {
 
     /// Appends an entry and returns once it is durable.
     /// - Throws: `.invalidEntry` for a body that cannot be stored (nothing is queued);
-    ///   `.storage` when the group's write failed (nothing of it was stored); `.closed`.
+    ///   `.closed`; `.storage` when the group's write failed. Then the outcome is unknown
+    ///   (RocksDB may have logged the write before its sync failed, and would replay it when
+    ///   reopened), so the ledger takes no more appends until it is reopened; a caller that must
+    ///   not duplicate an entry looks for it after the restart.
     public func append(type: EntryType, body: JSONValue) async throws(LedgerError) -> AppendReceipt {
         let bodyBytes = try LedgerEntry.validatedBody(body)
         do {
@@ -216,6 +222,10 @@ public final class Ledger: @unchecked Sendable {
         defer { condition.unlock() }
         guard !isClosing else {
             pending.continuation.resume(throwing: LedgerError(.closed, "the ledger is closed"))
+            return
+        }
+        if let stoppedBy {
+            pending.continuation.resume(throwing: LedgerError(.storage, "the ledger stopped taking appends after a failed write; reopen it (restart the appliance) to go on. The failure: \(stoppedBy.reason)"))
             return
         }
         queue.append(pending)
@@ -322,11 +332,17 @@ public final class Ledger: @unchecked Sendable {
             do {
                 try database.write(item.batch, durability: .synced)
             } catch {
+                // The write may still have reached the log (a failed sync after a good write),
+                // so its outcome is unknown: stop taking appends; reopening reads the head from
+                // disk and goes on from whatever was kept. Groups built on this one fail too.
+                let failure = LedgerError(storage: error)
+                condition.lock()
+                stoppedBy = failure
+                condition.unlock()
                 handoff.lock()
                 epoch += 1
                 resetRequested = true
                 handoff.unlock()
-                let failure = LedgerError(storage: error)
                 for pending in item.group { pending.continuation.resume(throwing: failure) }
                 continue
             }
@@ -531,8 +547,11 @@ public final class Ledger: @unchecked Sendable {
 /// RocksDB holds the same nodes, and audit checks those.
 struct UpperLevels: Sendable {
     static let lowest = 5
-    /// `levels[l - lowest]` holds the nodes of level l in index order, 32 bytes each.
-    private var levels: [[UInt8]] = Array(repeating: [], count: 64 - lowest)
+    /// Nodes per chunk: a level grows by whole chunks of 2 MiB, so adding a node never copies
+    /// the level (which, under the lock, would stall proofs and the writer on a large ledger).
+    static let chunkNodes = 1 << 16
+    /// `levels[l - lowest]` holds the nodes of level l in index order, 32 bytes each, in chunks.
+    private var levels: [[[UInt8]]] = Array(repeating: [], count: 64 - lowest)
 
     /// Reads the upper nodes of a stored tree of `size` leaves (about size/16 point reads: a
     /// quarter of a second per million entries at start-up).
@@ -540,23 +559,26 @@ struct UpperLevels: Sendable {
         for level in Self.lowest..<64 {
             let count = size >> UInt64(level)
             guard count > 0 else { break }
-            levels[level - Self.lowest].reserveCapacity(Int(count) * 32)
             for index in 0..<count {
-                levels[level - Self.lowest] += try Ledger.readNode(database, tree, level: level, index: index)
+                add(level: level, index: index, hash: try Ledger.readNode(database, tree, level: level, index: index))
             }
         }
     }
 
     func hash(level: Int, index: UInt64) -> [UInt8]? {
-        let run = levels[level - Self.lowest]
-        let start = Int(index) * 32
-        guard start + 32 <= run.count else { return nil }
-        return Array(run[start..<(start + 32)])
+        let chunks = levels[level - Self.lowest]
+        let chunk = Int(index) / Self.chunkNodes
+        let start = (Int(index) % Self.chunkNodes) * 32
+        guard chunk < chunks.count, start + 32 <= chunks[chunk].count else { return nil }
+        return Array(chunks[chunk][start..<(start + 32)])
     }
 
     /// Nodes arrive in index order per level (the tree grows left to right).
     mutating func add(level: Int, index: UInt64, hash: [UInt8]) {
-        precondition(levels[level - Self.lowest].count == Int(index) * 32, "upper tree nodes arrive in order")
-        levels[level - Self.lowest] += hash
+        let slot = level - Self.lowest
+        let stored = levels[slot].count == 0 ? 0 : (levels[slot].count - 1) * Self.chunkNodes + levels[slot][levels[slot].count - 1].count / 32
+        precondition(stored == Int(index), "upper tree nodes arrive in order")
+        if Int(index) % Self.chunkNodes == 0 { levels[slot].append([]) }
+        levels[slot][levels[slot].count - 1] += hash
     }
 }

@@ -70,6 +70,10 @@ public struct LedgerEntry: Sendable, Equatable {
         guard body.depth <= maximumBodyDepth else {
             throw LedgerError(.invalidEntry, "the body nests deeper than \(maximumBodyDepth) levels")
         }
+        // An integer beyond ±(2^53 − 1) would be stored but could never be read back.
+        guard body.integersInRange else {
+            throw LedgerError(.invalidEntry, "a number in the body is outside ±(2^53 − 1); write it as a string")
+        }
         let bytes = body.canonicalBytes
         // The envelope around the body is at most ~200 bytes.
         guard bytes.count + 200 <= maximumBytes else {

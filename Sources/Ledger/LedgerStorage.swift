@@ -199,6 +199,12 @@ public struct CheckpointRecord: Sendable, Equatable {
         guard body.origin == identity.origin else {
             throw LedgerError(.corrupt, "the checkpoint names origin \(body.origin), not \(identity.origin)")
         }
+        // The ledger writes exactly one signature line, its own; anything else was added later.
+        let signatureBlock = note.utf8.dropFirst(text.utf8.count + 1)
+        let expectedPrefix = Array("\u{2014} \(identity.origin) ".utf8)
+        guard signatureBlock.starts(with: expectedPrefix), signatureBlock.filter({ $0 == 0x0A }).count == 1 else {
+            throw LedgerError(.corrupt, "the checkpoint note must carry exactly one signature line, by \(identity.origin)")
+        }
         self.init(note: note, body: body, previous: previous, consistency: consistency)
     }
 }

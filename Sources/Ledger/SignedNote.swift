@@ -63,7 +63,8 @@ public enum SignedNote {
             }
             let name = String(fields[0])
             let id = Array(raw.prefix(4))
-            let matching = verifiers.filter { $0.name == name && $0.keyID == id }
+            // Names compare byte for byte (Swift's == would equate NFC and NFD spellings).
+            let matching = verifiers.filter { Array($0.name.utf8) == Array(name.utf8) && $0.keyID == id }
             guard let verifier = matching.first else { continue }
             guard matching.count == 1 else { throw Failure("more than one verifier key for \(name)") }
             guard Ed25519.isValidSignature(Array(raw.dropFirst(4)), of: text, publicKey: verifier.publicKey) else {
@@ -107,14 +108,15 @@ public struct NoteVerifier: Sendable, Equatable {
         guard parts.count == 3 else { throw SignedNote.Failure("a verifier key has the form name+keyid+key") }
         let (name, hash, encoded) = (parts[0], parts[1], parts[2])
         guard SignedNote.isValidKeyName(name) else { throw SignedNote.Failure("the key name \"\(name)\" is not valid") }
-        guard hash.utf8.count == 8, hash.allSatisfy({ $0.isHexDigit && ($0.isNumber || $0.isLowercase) }) else {
-            throw SignedNote.Failure("the key ID must be 8 lower-case hex digits")
+        // Go's note package reads the key ID with ParseUint, so upper-case hex is accepted too.
+        guard hash.utf8.count == 8, hash.allSatisfy({ $0.isASCII && $0.isHexDigit }) else {
+            throw SignedNote.Failure("the key ID must be 8 hex digits")
         }
         guard let key = Base64.decode(encoded), !key.isEmpty else { throw SignedNote.Failure("the key is not base64") }
         guard key[0] == SignedNote.ed25519Type else { throw SignedNote.Failure("unknown signature algorithm \(key[0]); only Ed25519 (1) is supported") }
         guard key.count == 33 else { throw SignedNote.Failure("an Ed25519 key is 32 bytes") }
         self.init(name: name, publicKey: Array(key.dropFirst()))
-        guard hex(keyID) == hash else { throw SignedNote.Failure("the key ID \(hash) does not match the name and key") }
+        guard hex(keyID) == hash.lowercased() else { throw SignedNote.Failure("the key ID \(hash) does not match the name and key") }
     }
 
     /// The verifier key string.

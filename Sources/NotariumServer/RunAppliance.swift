@@ -33,12 +33,20 @@ public func runAppliance(configuration: ApplianceConfiguration, logger: Logger) 
             fflushStandardOutput()
             logger.notice("listening", metadata: ["http.address": "\(address)"])
         })
-    defer {
+    /// Stops the periodic checkpoints (waiting for one in progress), then cuts a last one, so
+    /// that what was appended is signed before the ledger and the database close.
+    func stopCheckpoints() async {
         periodic.cancel()
-        // A last checkpoint on the way down, so what was appended is signed before the stop.
+        await periodic.value
         checkpointer.cut()
     }
-    try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    do {
+        try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    } catch {
+        await stopCheckpoints()
+        throw error
+    }
+    await stopCheckpoints()
 }
 
 /// Cuts a checkpoint every interval when the ledger grew since the latest one.

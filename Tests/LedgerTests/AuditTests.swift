@@ -118,6 +118,27 @@ struct AuditTests {
         #expect(LedgerAudit.run(database: database).passed)
     }
 
+    @Test("a checkpoint note with a signature line added (copied, or by another key) is found")
+    func addedSignatureLines() async throws {
+        let fixture = try await populated()
+        defer { fixture.close() }
+        let checkpoints = try fixture.database.columnFamily(LedgerStorage.checkpointsFamily)
+        let key = [UInt8](repeating: 0, count: 7) + [16]
+        let original = try #require(try fixture.database.get(key, in: checkpoints))
+        let record = try #require(try CanonicalJSON.parseCanonical(original).objectValue)
+        let note = try #require(record["note"]?.stringValue)
+        let signatureLine = String(note[note.range(of: "\n\u{2014} ")!.upperBound...])
+        for extra in ["\u{2014} " + signatureLine, "\u{2014} other.example/log AAAAAAAAAAAAAAAAAAAA\n"] {
+            var changed = record
+            changed["note"] = .string(note + extra)
+            try fixture.database.put(key, JSONValue.object(changed).canonicalBytes, in: checkpoints, durability: .unsynced)
+            let finding = LedgerAudit.run(database: fixture.database).finding
+            #expect(finding?.kind == .checkpointRecord, "\(finding.map { "\($0)" } ?? "passed")")
+        }
+        try fixture.database.put(key, original, in: checkpoints, durability: .unsynced)
+        #expect(LedgerAudit.run(database: fixture.database).passed)
+    }
+
     @Test("an entry rewritten consistently (new body, new leaf) is still caught by the checkpoints and the chain")
     func rewrittenHistory() async throws {
         let fixture = try await populated()

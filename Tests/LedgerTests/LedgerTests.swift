@@ -37,7 +37,8 @@ struct LedgerBehaviourTests {
         var deep: JSONValue = [:]
         for _ in 0..<40 { deep = ["x": deep] }
         let huge = JSONValue.object(["blob": .string(String(repeating: "a", count: LedgerEntry.maximumBytes))])
-        for body: JSONValue in [[1, 2], "text", 5, .null, deep, huge] {
+        let outOfRange: JSONValue = ["serial": .integer(1 << 60)]
+        for body: JSONValue in [[1, 2], "text", 5, .null, deep, huge, outOfRange, ["list": [.integer(-(1 << 53))]]] {
             let error = await caught(LedgerError.self) { _ = try await fixture.ledger.append(type: .award, body: body) }
             #expect(error?.code == .invalidEntry)
         }
@@ -115,6 +116,9 @@ struct LedgerBehaviourTests {
         }
         #expect(results.allSatisfy { $0?.code == .storage }, "\(results)")
         #expect(fixture.ledger.size == 5)
+        // After a failed write the ledger takes no more appends until it is reopened.
+        let refused = await caught(LedgerError.self) { _ = try await ledger.append(type: .award, body: [:]) }
+        #expect(refused?.code == .storage && refused?.reason.contains("reopen") == true, "\(refused.map { "\($0)" } ?? "")")
         fixture.ledger.close()
         let reopened = try TestLedger(directory: directory)
         defer { reopened.close() }
