@@ -46,7 +46,7 @@ let package = Package(
         .target(
             name: "Appliance",
             dependencies: [
-                "RocksDBStore", "Sodium", "OpenSSLKit", "Ledger",
+                "RocksDBStore", "Sodium", "OpenSSLKit", "CanonicalJSON", "Ledger",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),

@@ -1,3 +1,4 @@
+import CanonicalJSON
 import Glibc
 import Logging
 
@@ -58,24 +59,10 @@ public struct JSONLogHandler: LogHandler {
     }
 }
 
-/// A JSON string literal for `text` (RFC 8259 §7 escapes): for the few JSON documents the
+/// A JSON string literal for `text`, escaped as canonical JSON escapes it (RFC 8785): for the few JSON documents the
 /// appliance writes by hand (log lines, problem details, short status replies).
 public func jsonString(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where scalar.value < 0x20:
-            let hexDigits = String(scalar.value, radix: 16)
-            out += "\\u" + String(repeating: "0", count: 4 - hexDigits.count) + hexDigits
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
+    JSONValue.string(text).canonicalString
 }
 
 /// Writes `text` and a newline to standard error in one write(2), unbuffered: for the one-line

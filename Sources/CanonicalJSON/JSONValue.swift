@@ -52,15 +52,15 @@ public enum JSONValue: Sendable, Equatable, Hashable {
         String(decoding: canonicalBytes, as: UTF8.self)
     }
 
-    /// Whether every number in the value is within ±(2^53 − 1), the range canonical JSON here
-    /// allows (a larger `Int64` can be built in code, but not parsed back).
-    public var integersInRange: Bool {
-        switch self {
-        case .integer(let number): abs(number) <= Self.maximumInteger
-        case .array(let items): items.allSatisfy(\.integersInRange)
-        case .object(let members): members.values.allSatisfy(\.integersInRange)
-        default: true
-        }
+    /// The canonical bytes, refusing in the same pass what could never be parsed back: an
+    /// integer beyond ±(2^53 − 1) (an `Int64` can hold one, JSON here cannot) or nesting deeper
+    /// than `maximumDepth`. Values built in code go through this before they are stored.
+    public func canonicalBytes(maximumDepth: Int) throws(JSONError) -> [UInt8] {
+        var writer = CanonicalWriter()
+        writer.maximumDepth = maximumDepth
+        writer.write(self)
+        if let problem = writer.problem { throw problem }
+        return writer.bytes
     }
 
     /// Nesting depth: a scalar is 0, `[]` and `{}` are 1.
@@ -91,6 +91,11 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
 /// numbers (integers here) as plain decimal digits.
 struct CanonicalWriter {
     var bytes: [UInt8] = []
+    /// Limits checked while writing (see `canonicalBytes(maximumDepth:)`); the first breach is
+    /// kept in `problem`, with the byte offset where it would have been written.
+    var maximumDepth = Int.max
+    var problem: JSONError?
+    private var depth = 0
 
     init() { bytes.reserveCapacity(256) }
 
@@ -98,9 +103,15 @@ struct CanonicalWriter {
         switch value {
         case .null: bytes += Array("null".utf8)
         case .bool(let flag): bytes += Array((flag ? "true" : "false").utf8)
-        case .integer(let number): bytes += Array(String(number).utf8)
+        case .integer(let number):
+            if (number > JSONValue.maximumInteger || number < -JSONValue.maximumInteger) && problem == nil {
+                problem = JSONError(.unsupportedNumber, offset: bytes.count, "the number \(number) is outside ±(2^53 − 1); write it as a string")
+            }
+            bytes += Array(String(number).utf8)
         case .string(let text): writeString(text)
         case .array(let items):
+            enter()
+            defer { depth -= 1 }
             bytes.append(UInt8(ascii: "["))
             for (position, item) in items.enumerated() {
                 if position > 0 { bytes.append(UInt8(ascii: ",")) }
@@ -108,6 +119,8 @@ struct CanonicalWriter {
             }
             bytes.append(UInt8(ascii: "]"))
         case .object(let members):
+            enter()
+            defer { depth -= 1 }
             bytes.append(UInt8(ascii: "{"))
             for (position, member) in members.sorted(by: { CanonicalJSON.precedes($0.key, $1.key) }).enumerated() {
                 if position > 0 { bytes.append(UInt8(ascii: ",")) }
@@ -116,6 +129,13 @@ struct CanonicalWriter {
                 write(member.value)
             }
             bytes.append(UInt8(ascii: "}"))
+        }
+    }
+
+    private mutating func enter() {
+        depth += 1
+        if depth > maximumDepth && problem == nil {
+            problem = JSONError(.tooDeep, offset: bytes.count, "nested deeper than \(maximumDepth) levels")
         }
     }
 

@@ -53,7 +53,8 @@ public struct ConsistencyProof: Sendable, Equatable {
 /// with one sync, publishes the new size and only then resumes the group's appenders: the group
 /// commit. While the writer waits for the disk, the preparer builds the next group, so hashing
 /// and flushing overlap. A failed write fails its group and every group prepared on top of it,
-/// and the ledger then refuses appends until reopened (the failed write's outcome is unknown).
+/// and the ledger then refuses appends until reopened (the failed write's outcome is unknown, so
+/// nothing may be built on it).
 /// Each batch is atomic, so the chain and the tree on disk are consistent after any failure or
 /// crash, with no gap.
 ///
@@ -88,11 +89,6 @@ public final class Ledger: @unchecked Sendable {
     private var slot: PreparedGroup?
     private var writerShouldStop = false
     private var writerRunning = false
-    /// Bumped by each failed write; groups prepared under an older epoch are failed unwritten.
-    private var epoch = 0
-    private var resetRequested = false
-    /// The state after the last successful write, for the preparer to restart from.
-    private var written: WriterState
     /// The committed tree, for readers.
     private let committed: Mutex<CompactRange>
     /// Cutting checkpoints one at a time keeps `previous` and the latest pointer in step.
@@ -117,7 +113,6 @@ public final class Ledger: @unchecked Sendable {
         let batch: WriteBatch
         let receipts: [AppendReceipt]
         let next: WriterState
-        let epoch: Int
         /// New nodes at `UpperLevels.lowest` and above, for the in-memory copy.
         let upperNodes: [(level: Int, index: UInt64, hash: [UInt8])]
     }
@@ -191,7 +186,6 @@ public final class Ledger: @unchecked Sendable {
             lastTime = LedgerTime.parse(last.time) ?? 0
         }
         prepared = WriterState(range: range, lastLeaf: lastLeaf, lastTime: lastTime)
-        written = prepared
         committed = Mutex(range)
         upper = Mutex(try UpperLevels(database: database, tree: treeFamily, size: size))
     }
@@ -256,14 +250,7 @@ public final class Ledger: @unchecked Sendable {
             queue.removeFirst(count)
             condition.unlock()
 
-            handoff.lock()
-            if resetRequested {
-                prepared = written
-                resetRequested = false
-            }
-            let groupEpoch = epoch
-            handoff.unlock()
-            let item = prepare(group, epoch: groupEpoch)
+            let item = prepare(group)
             handoff.lock()
             while slot != nil { handoff.wait() }
             slot = item
@@ -283,7 +270,7 @@ public final class Ledger: @unchecked Sendable {
     }
 
     /// Builds the batch of one group on top of `prepared`, and advances `prepared`.
-    private func prepare(_ group: [PendingAppend], epoch: Int) -> PreparedGroup {
+    private func prepare(_ group: [PendingAppend]) -> PreparedGroup {
         var next = prepared
         // Entry times never go backward in sequence order, even if the system clock does.
         next.lastTime = max(clock(), prepared.lastTime)
@@ -306,7 +293,7 @@ public final class Ledger: @unchecked Sendable {
         }
         batch.put(LedgerStorage.headKey, LedgerStorage.sizeRecord(next.range.size), in: state)
         prepared = next
-        return PreparedGroup(group: group, batch: batch, receipts: receipts, next: next, epoch: epoch, upperNodes: upperNodes)
+        return PreparedGroup(group: group, batch: batch, receipts: receipts, next: next, upperNodes: upperNodes)
     }
 
     private func runWriter() {
@@ -320,12 +307,16 @@ public final class Ledger: @unchecked Sendable {
                 return
             }
             slot = nil
-            let currentEpoch = epoch
             handoff.broadcast()
             handoff.unlock()
 
-            guard item.epoch == currentEpoch else {
-                let failure = LedgerError(.storage, "an earlier group's write failed, and this group built on it; nothing of it was stored")
+            // After a failed write nothing more is written, not even groups prepared before it
+            // failed: they build on entries whose fate is unknown.
+            condition.lock()
+            let earlierFailure = stoppedBy
+            condition.unlock()
+            if let earlierFailure {
+                let failure = LedgerError(.storage, "an earlier write failed, so this one was not attempted; reopen the ledger. The failure: \(earlierFailure.reason)")
                 for pending in item.group { pending.continuation.resume(throwing: failure) }
                 continue
             }
@@ -334,21 +325,14 @@ public final class Ledger: @unchecked Sendable {
             } catch {
                 // The write may still have reached the log (a failed sync after a good write),
                 // so its outcome is unknown: stop taking appends; reopening reads the head from
-                // disk and goes on from whatever was kept. Groups built on this one fail too.
+                // disk and goes on from whatever was kept.
                 let failure = LedgerError(storage: error)
                 condition.lock()
                 stoppedBy = failure
                 condition.unlock()
-                handoff.lock()
-                epoch += 1
-                resetRequested = true
-                handoff.unlock()
                 for pending in item.group { pending.continuation.resume(throwing: failure) }
                 continue
             }
-            handoff.lock()
-            written = item.next
-            handoff.unlock()
             // The nodes first, then the size: a reader that sees the new size finds them.
             upper.withLock { levels in
                 for node in item.upperNodes { levels.add(level: node.level, index: node.index, hash: node.hash) }

@@ -67,14 +67,13 @@ public struct LedgerEntry: Sendable, Equatable {
         guard case .object = body else {
             throw LedgerError(.invalidEntry, "the body must be a JSON object")
         }
-        guard body.depth <= maximumBodyDepth else {
-            throw LedgerError(.invalidEntry, "the body nests deeper than \(maximumBodyDepth) levels")
+        // One pass writes the canonical form and refuses what could not be read back.
+        let bytes: [UInt8]
+        do {
+            bytes = try body.canonicalBytes(maximumDepth: maximumBodyDepth)
+        } catch {
+            throw LedgerError(.invalidEntry, "the body cannot be stored: \(error.reason)")
         }
-        // An integer beyond ±(2^53 − 1) would be stored but could never be read back.
-        guard body.integersInRange else {
-            throw LedgerError(.invalidEntry, "a number in the body is outside ±(2^53 − 1); write it as a string")
-        }
-        let bytes = body.canonicalBytes
         // The envelope around the body is at most ~200 bytes.
         guard bytes.count + 200 <= maximumBytes else {
             throw LedgerError(.invalidEntry, "the body is \(bytes.count) bytes in canonical form; an entry may be at most \(maximumBytes) bytes")

@@ -37,6 +37,16 @@ struct CanonicalJSONTests {
         #expect(caught(JSONError.self) { _ = try CanonicalJSON.parse(Array("[01]".utf8)) }?.code == .syntax)
     }
 
+    @Test("values built in code: canonicalBytes(maximumDepth:) refuses what could not be parsed back")
+    func checkedWriting() throws {
+        let good: JSONValue = ["a": [1, ["b": .integer(JSONValue.maximumInteger)]]]
+        #expect(try good.canonicalBytes(maximumDepth: 3) == good.canonicalBytes)
+        for number in [Int64.min, Int64.max, JSONValue.maximumInteger + 1, -JSONValue.maximumInteger - 1] {
+            #expect(caught(JSONError.self) { _ = try JSONValue.object(["n": .integer(number)]).canonicalBytes(maximumDepth: 8) }?.code == .unsupportedNumber, "\(number)")
+        }
+        #expect(caught(JSONError.self) { _ = try good.canonicalBytes(maximumDepth: 2) }?.code == .tooDeep)
+    }
+
     @Test("malformed input gets a named error with its offset")
     func malformed() throws {
         let cases: [(String, JSONError.Code)] = [
