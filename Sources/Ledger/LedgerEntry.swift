@@ -170,8 +170,9 @@ public enum LedgerTime {
         parts.tm_sec = number(17..<19)
         let seconds = timegm(&parts)
         let milliseconds = Int64(seconds) * 1000 + Int64(number(20..<23))
-        // timegm normalizes out-of-range fields (Feb 30 → Mar 2); a valid time survives a round trip.
-        return format(milliseconds: milliseconds) == text ? milliseconds : nil
+        // timegm normalizes out-of-range fields (Feb 30 → Mar 2); a valid time survives a round
+        // trip. Times before 1970 are not entry times (the appliance's clock is past them).
+        return milliseconds >= 0 && format(milliseconds: milliseconds) == text ? milliseconds : nil
     }
 
     public static func isValid(_ text: String) -> Bool { parse(text) != nil }

@@ -80,6 +80,22 @@ struct ConfigurationTests {
         #expect(await configurationError { _ = try await ApplianceConfiguration.load(flags: [.data: ""], environment: [:]) }?.key == .data)
     }
 
+    @Test("ledger settings: the origin defaults to HOSTNAME/notarium; bad origins and intervals are refused")
+    func ledgerSettings() async throws {
+        let defaults = try await ApplianceConfiguration.load(environment: [:])
+        #expect(defaults.ledgerOrigin.hasSuffix("/notarium") && !defaults.ledgerOriginIsExplicit)
+        #expect(defaults.checkpointIntervalSeconds == 60)
+        let set = try await ApplianceConfiguration.load(flags: [.ledgerOrigin: "notary.example.org/notarium"], environment: ["NOTARIUM_LEDGER_CHECKPOINT_INTERVAL": "0"])
+        #expect(set.ledgerOrigin == "notary.example.org/notarium" && set.ledgerOriginIsExplicit && set.checkpointIntervalSeconds == 0)
+        for origin in ["notary example", "a+b", "", "tab\there"] {
+            #expect(await configurationError { _ = try await ApplianceConfiguration.load(flags: [.ledgerOrigin: origin], environment: [:]) }?.key == .ledgerOrigin, "\(origin)")
+        }
+        for interval in ["-1", "abc", "1.5", "86401"] {
+            let error = await configurationError { _ = try await ApplianceConfiguration.load(environment: ["NOTARIUM_LEDGER_CHECKPOINT_INTERVAL": interval]) }
+            #expect(error?.key == .checkpointInterval && error?.source == "environment NOTARIUM_LEDGER_CHECKPOINT_INTERVAL", "\(interval)")
+        }
+    }
+
     @Test("a setting of the wrong shape (a list where a path belongs) is an error, not the default")
     func wrongShape() async throws {
         let directory = TemporaryDirectory()

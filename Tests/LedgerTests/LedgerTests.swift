@@ -58,6 +58,15 @@ struct LedgerBehaviourTests {
         #expect(LedgerAudit.run(database: fixture.database, verifier: fixture.signer.verifier).passed)
     }
 
+    @Test("entry times: RFC 3339 UTC with milliseconds, from 1970, real calendar dates only")
+    func timeFormat() {
+        #expect(LedgerTime.parse("2026-11-18T11:06:40.123Z") == 1_795_000_000_123)
+        #expect(LedgerTime.format(milliseconds: 1_795_000_000_123) == "2026-11-18T11:06:40.123Z")
+        for bad in ["2026-02-30T00:00:00.000Z", "2026-11-18T11:06:40Z", "2026-11-18T11:06:40.123+00:00", "2026-11-18 11:06:40.123Z", "1969-12-31T23:59:59.000Z", "2026-11-18T24:00:00.000Z"] {
+            #expect(LedgerTime.parse(bad) == nil, "\(bad)")
+        }
+    }
+
     @Test("entry times never go backward, even when the clock does")
     func monotonicTime() async throws {
         let now = Mutex<Int64>(1_800_000_000_000)

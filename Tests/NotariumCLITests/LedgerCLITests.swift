@@ -87,6 +87,9 @@ struct LedgerCLITests {
             #expect(result.status == 2, "\(text): \(result.standardError)")
             #expect(result.standardError.contains(name), "\(text): \(result.standardError)")
         }
+        try String(repeating: " ", count: 600_000).write(toFile: body, atomically: true, encoding: .utf8)
+        let tooLarge = try notarium(["ledger", "append", "--type", "award", "--body-file", body] + data)
+        #expect(tooLarge.status == 2 && tooLarge.standardError.contains("[body-too-large]"), "\(tooLarge.standardError)")
         let missing = try notarium(["ledger", "append", "--type", "award", "--body-file", directory.file("absent.json")] + data)
         #expect(missing.standardError.contains("[body-unreadable]"))
         let get = try notarium(["ledger", "get", "0"] + data)
@@ -100,6 +103,31 @@ struct LedgerCLITests {
         let audit = try notarium(["ledger", "audit"] + data)
         #expect(audit.status == 0)
         #expect(try json(audit.standardOutput)["entries"] as? Int == 0)
+    }
+
+    @Test("a body from standard input; the origin is fixed at creation; a foreign ledger key is refused by name")
+    func originAndKey() throws {
+        let directory = TemporaryDirectory()
+        let a = ["--data", directory.file("a"), "--ledger-origin", "first.test/notarium"]
+        #expect(try notarium(["init"] + a).status == 0)
+        let stdin = try runProcess(builtProduct("notarium"), ["ledger", "append", "--type", "evidence", "--body-file", "-"] + a, environment: cleanEnvironment(), standardInput: "{\"from\":\"stdin\"}")
+        #expect(stdin.status == 0, "\(stdin.standardError)")
+        #expect(stdin.standardOutput.contains("\"seq\":0"))
+
+        // A later, different origin is ignored: the ledger keeps the one it was created with.
+        let later = try notarium(["ledger", "verifier-key", "--data", directory.file("a"), "--ledger-origin", "second.test/notarium"])
+        #expect(later.standardOutput.hasPrefix("first.test/notarium+"))
+
+        // Directory b's ledger key, sealed under a's seal key so that it opens, is not a's key.
+        let b = ["--data", directory.file("b"), "--seal-key-file", directory.file("a/keys/seal.key")]
+        #expect(try notarium(["init"] + b).status == 0)
+        try FileManager.default.removeItem(atPath: directory.file("a/keys/ledger.key"))
+        try FileManager.default.copyItem(atPath: directory.file("b/keys/ledger.key"), toPath: directory.file("a/keys/ledger.key"))
+        let checkpoint = try notarium(["ledger", "checkpoint"] + a)
+        #expect(checkpoint.status == 1)
+        #expect(checkpoint.standardError.contains("[ledger]") && checkpoint.standardError.contains("is not the key of this ledger"), "\(checkpoint.standardError)")
+        // Reading needs no key and still works.
+        #expect(try notarium(["ledger", "get", "0"] + a).status == 0)
     }
 
     @Test("while notariumd runs, ledger commands say that it holds the data directory")

@@ -18,8 +18,8 @@ struct LedgerHTTPTests {
         }
         let raw = try runProcess(notarium, ["ledger", "get", "4", "--raw", "--data", data], environment: cleanEnvironment()).standardOutput
         let daemon = try BackgroundProcess(
-            builtProduct("notariumd"), ["--data", data, "--listen", "127.0.0.1:0"],
-            environment: cleanEnvironment(["NOTARIUM_LEDGER_CHECKPOINT_INTERVAL": "1"]))
+            builtProduct("notariumd"), ["--data", data, "--listen", "127.0.0.1:0", "--ledger-checkpoint-interval", "1"],
+            environment: cleanEnvironment())
         defer {
             daemon.signal(SIGTERM)
             daemon.waitForExit()
@@ -69,6 +69,28 @@ struct LedgerHTTPTests {
             #expect(response.contentType == "application/problem+json", "\(path)")
             #expect(response.body.contains("urn:notarium:problem:\(type)"), "\(path): \(response.body)")
         }
+    }
+
+    @Test("with periodic checkpoints off, stopping the appliance still signs what was appended")
+    func checkpointAtShutdown() throws {
+        let directory = TemporaryDirectory()
+        let data = directory.file("data")
+        let notarium = builtProduct("notarium")
+        #expect(try runProcess(notarium, ["init", "--data", data], environment: cleanEnvironment()).status == 0)
+        let body = directory.file("body.json")
+        try "{\"case\":\"STOP-1\"}".write(toFile: body, atomically: true, encoding: .utf8)
+        for _ in 0..<3 {
+            #expect(try runProcess(notarium, ["ledger", "append", "--type", "evidence", "--body-file", body, "--data", data], environment: cleanEnvironment()).status == 0)
+        }
+        let daemon = try BackgroundProcess(builtProduct("notariumd"), ["--data", data, "--listen", "127.0.0.1:0", "--ledger-checkpoint-interval", "0"], environment: cleanEnvironment())
+        let line = try #require(daemon.waitForOutputLine(containing: "listening on"))
+        let base = String(line.split(separator: " ")[4])
+        #expect(try curl(base + "/ledger/checkpoint").status == 404)
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit() == 0)
+        let audit = try runProcess(notarium, ["ledger", "audit", "--data", data], environment: cleanEnvironment())
+        #expect(audit.status == 0, "\(audit.standardError)")
+        #expect(audit.standardOutput.contains("\"checkpoints\":1"), "\(audit.standardOutput)")
     }
 
     @Test("an appliance whose ledger has no checkpoint yet answers 404 problem+json")
