@@ -2,21 +2,27 @@ import Foundation
 import NotariumTestKit
 import Testing
 
+/// A data directory initialized and given `count` entries with the CLI (notariumd stopped).
+private func dataDirectory(in directory: TemporaryDirectory, entries count: Int, type: String) throws -> String {
+    let data = directory.file("data")
+    let notarium = builtProduct("notarium")
+    #expect(try runProcess(notarium, ["init", "--data", data], environment: cleanEnvironment()).status == 0)
+    let body = directory.file("body.json")
+    try "{\"case\":\"HTTP-1\"}".write(toFile: body, atomically: true, encoding: .utf8)
+    for _ in 0..<count {
+        #expect(try runProcess(notarium, ["ledger", "append", "--type", type, "--body-file", body, "--data", data], environment: cleanEnvironment()).status == 0)
+    }
+    return data
+}
+
 /// The ledger over HTTP on a live notariumd: a ledger filled with the CLI, then served.
 @Suite("notariumd: ledger endpoints", .serialized)
 struct LedgerHTTPTests {
     @Test("checkpoint, entries and proofs over HTTP; bad requests are problem+json 400/404; periodic checkpoints")
     func ledgerEndpoints() throws {
         let directory = TemporaryDirectory()
-        let data = directory.file("data")
-        let notarium = builtProduct("notarium")
-        #expect(try runProcess(notarium, ["init", "--data", data], environment: cleanEnvironment()).status == 0)
-        let body = directory.file("body.json")
-        try "{\"case\":\"HTTP-1\"}".write(toFile: body, atomically: true, encoding: .utf8)
-        for _ in 0..<6 {
-            #expect(try runProcess(notarium, ["ledger", "append", "--type", "service", "--body-file", body, "--data", data], environment: cleanEnvironment()).status == 0)
-        }
-        let raw = try runProcess(notarium, ["ledger", "get", "4", "--raw", "--data", data], environment: cleanEnvironment()).standardOutput
+        let data = try dataDirectory(in: directory, entries: 6, type: "service")
+        let raw = try runProcess(builtProduct("notarium"), ["ledger", "get", "4", "--raw", "--data", data], environment: cleanEnvironment()).standardOutput
         let daemon = try BackgroundProcess(
             builtProduct("notariumd"), ["--data", data, "--listen", "127.0.0.1:0", "--ledger-checkpoint-interval", "1"],
             environment: cleanEnvironment())
@@ -74,21 +80,14 @@ struct LedgerHTTPTests {
     @Test("with periodic checkpoints off, stopping the appliance still signs what was appended")
     func checkpointAtShutdown() throws {
         let directory = TemporaryDirectory()
-        let data = directory.file("data")
-        let notarium = builtProduct("notarium")
-        #expect(try runProcess(notarium, ["init", "--data", data], environment: cleanEnvironment()).status == 0)
-        let body = directory.file("body.json")
-        try "{\"case\":\"STOP-1\"}".write(toFile: body, atomically: true, encoding: .utf8)
-        for _ in 0..<3 {
-            #expect(try runProcess(notarium, ["ledger", "append", "--type", "evidence", "--body-file", body, "--data", data], environment: cleanEnvironment()).status == 0)
-        }
+        let data = try dataDirectory(in: directory, entries: 3, type: "evidence")
         let daemon = try BackgroundProcess(builtProduct("notariumd"), ["--data", data, "--listen", "127.0.0.1:0", "--ledger-checkpoint-interval", "0"], environment: cleanEnvironment())
         let line = try #require(daemon.waitForOutputLine(containing: "listening on"))
         let base = String(line.split(separator: " ")[4])
         #expect(try curl(base + "/ledger/checkpoint").status == 404)
         daemon.signal(SIGTERM)
         #expect(daemon.waitForExit() == 0)
-        let audit = try runProcess(notarium, ["ledger", "audit", "--data", data], environment: cleanEnvironment())
+        let audit = try runProcess(builtProduct("notarium"), ["ledger", "audit", "--data", data], environment: cleanEnvironment())
         #expect(audit.status == 0, "\(audit.standardError)")
         #expect(audit.standardOutput.contains("\"checkpoints\":1"), "\(audit.standardOutput)")
     }
