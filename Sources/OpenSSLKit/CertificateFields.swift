@@ -1,0 +1,110 @@
+internal import COpenSSL
+internal import COpenSSLShims
+import Glibc
+
+extension Certificate {
+    /// Parses one PEM CERTIFICATE block.
+    public convenience init(pem: String) throws(OpenSSLError) {
+        let stack = try CertificateStack(pem: pem)
+        guard stack.count == 1, let only = notarium_sk_X509_value(stack.pointer, 0) else {
+            throw OpenSSLError(code: .malformedInput, reason: "expected exactly one certificate, found \(stack.count)", openSSLErrors: [])
+        }
+        X509_up_ref(only)
+        self.init(taking: only)
+    }
+
+    /// The PEM encoding ("-----BEGIN CERTIFICATE-----" …).
+    public var pem: String {
+        guard let bio = BIO_new(BIO_s_mem()) else { return "" }
+        defer { BIO_free(bio) }
+        guard PEM_write_bio_X509(bio, pointer) == 1 else { return "" }
+        return readAll(bio)
+    }
+
+    /// The serial number's magnitude, big-endian, without leading zeros.
+    public var serialNumber: [UInt8] { integerBytes(X509_get0_serialNumber(pointer)) }
+
+    /// The serial number in upper-case hex, as `openssl x509 -serial` prints it.
+    public var serialHex: String { hex(serialNumber) }
+
+    public var subjectName: DistinguishedName { DistinguishedName(reading: X509_get_subject_name(pointer)) }
+    public var issuerName: DistinguishedName { DistinguishedName(reading: X509_get_issuer_name(pointer)) }
+
+    /// notBefore, in seconds since the epoch.
+    public var notBefore: Int64 { seconds(X509_get0_notBefore(pointer)) }
+    /// notAfter, in seconds since the epoch.
+    public var notAfter: Int64 { seconds(X509_get0_notAfter(pointer)) }
+
+    public var publicKey: PublicKey? {
+        guard let key = X509_get_pubkey(pointer) else {
+            ERR_clear_error()
+            return nil
+        }
+        return PublicKey(taking: key)
+    }
+
+    /// The subject alternative names.
+    public var alternativeNames: [GeneralName] {
+        guard let names = X509_get_ext_d2i(pointer, NID_subject_alt_name, nil, nil) else { return [] }
+        let general = OpaquePointer(names)
+        defer { GENERAL_NAMES_free(general) }
+        return GeneralName.read(general)
+    }
+
+    /// Whether `issuer`'s key made this certificate's signature.
+    public func isSigned(by issuer: Certificate) -> Bool {
+        guard let key = X509_get0_pubkey(issuer.pointer) else { return false }
+        defer { ERR_clear_error() }
+        return X509_verify(pointer, key) == 1
+    }
+
+    /// The text `openssl x509 -text -noout` prints.
+    public var text: String {
+        guard let bio = BIO_new(BIO_s_mem()) else { return "" }
+        defer { BIO_free(bio) }
+        guard X509_print_ex(bio, pointer, notarium_XN_FLAG_RFC2253(), 0) == 1 else { return "" }
+        return readAll(bio)
+    }
+}
+
+/// The magnitude of an ASN.1 INTEGER, big-endian.
+func integerBytes(_ integer: UnsafePointer<ASN1_INTEGER>?) -> [UInt8] {
+    guard let integer, let number = ASN1_INTEGER_to_BN(integer, nil) else { return [] }
+    defer { BN_free(number) }
+    var bytes = [UInt8](repeating: 0, count: Int((BN_num_bits(number) + 7) / 8))
+    BN_bn2bin(number, &bytes)
+    return bytes
+}
+
+/// A new ASN.1 INTEGER (the caller frees it) from a big-endian magnitude.
+func makeInteger(_ bytes: [UInt8]) -> UnsafeMutablePointer<ASN1_INTEGER>? {
+    guard let number = BN_bin2bn(bytes, Int32(bytes.count), nil) else { return nil }
+    defer { BN_free(number) }
+    return BN_to_ASN1_INTEGER(number, nil)
+}
+
+/// Upper-case hex.
+public func hex(_ bytes: [UInt8]) -> String {
+    let digits = Array("0123456789ABCDEF".utf8)
+    var out: [UInt8] = []
+    out.reserveCapacity(bytes.count * 2)
+    for byte in bytes {
+        out.append(digits[Int(byte >> 4)])
+        out.append(digits[Int(byte & 0xF)])
+    }
+    return String(decoding: out, as: UTF8.self)
+}
+
+/// Seconds since the epoch of an ASN.1 time.
+func seconds(_ time: UnsafePointer<ASN1_TIME>?) -> Int64 {
+    guard let time else { return 0 }
+    var parts = tm()
+    guard ASN1_TIME_to_tm(time, &parts) == 1 else { return 0 }
+    return Int64(timegm(&parts))
+}
+
+/// A new ASN.1 time (the caller frees it): UTCTime before 2050, GeneralizedTime from 2050, as
+/// RFC 5280 §4.1.2.5 requires.
+func makeTime(_ seconds: Int64) -> UnsafeMutablePointer<ASN1_TIME>? {
+    ASN1_TIME_set(nil, time_t(seconds))
+}
