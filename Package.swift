@@ -41,12 +41,20 @@ let package = Package(
         .target(name: "CanonicalJSON"),
         /// The hash-chained RFC 9162 Merkle ledger, its signed checkpoints and its audit.
         .target(name: "Ledger", dependencies: ["CanonicalJSON", "RocksDBStore", "Sodium"]),
+        /// The X.509 CA: hierarchy, profiles, issuance from CSRs, revocation, CRLs, OCSP.
+        .target(
+            name: "CertificateAuthority",
+            dependencies: [
+                "OpenSSLKit", "Ledger", "CanonicalJSON", "RocksDBStore", "Sodium",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
 
         // MARK: The appliance: configuration, data directory, logging
         .target(
             name: "Appliance",
             dependencies: [
-                "RocksDBStore", "Sodium", "OpenSSLKit", "CanonicalJSON", "Ledger",
+                "RocksDBStore", "Sodium", "OpenSSLKit", "CanonicalJSON", "Ledger", "CertificateAuthority",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -57,7 +65,7 @@ let package = Package(
         .target(
             name: "NotariumServer",
             dependencies: [
-                "Appliance", "Ledger", "CanonicalJSON",
+                "Appliance", "Ledger", "CanonicalJSON", "CertificateAuthority", "OpenSSLKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -65,7 +73,7 @@ let package = Package(
         .target(
             name: "NotariumCLI",
             dependencies: [
-                "Appliance", "RocksDBStore", "Sodium", "Ledger", "CanonicalJSON",
+                "Appliance", "RocksDBStore", "Sodium", "Ledger", "CanonicalJSON", "CertificateAuthority", "OpenSSLKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

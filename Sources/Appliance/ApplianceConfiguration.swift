@@ -1,4 +1,6 @@
+import CertificateAuthority
 import Foundation
+import OpenSSLKit
 import Configuration
 import Logging
 import SystemPackage
@@ -24,6 +26,8 @@ public struct ApplianceConfiguration: Sendable, Equatable {
     public var ledgerOriginIsExplicit: Bool
     /// Seconds between automatic checkpoints; 0 means none.
     public var checkpointIntervalSeconds: Int
+    /// The CA's settings (`ca.*`, `public-base-url`).
+    public var ca: CASettings
     /// The file the settings were read from, if any.
     public var configurationFile: String?
 
@@ -113,17 +117,65 @@ public struct ApplianceConfiguration: Sendable, Equatable {
             throw invalid(.checkpointInterval, intervalText, "expected whole seconds from 0 (off) to 86400")
         }
 
+        let host = hostName()
+        let publicHost = ["0.0.0.0", "::", "*"].contains(listen.host) ? host : listen.host
+        let baseURL = try string(.publicBaseURL) ?? "http://\(ListenAddress(host: publicHost, port: listen.port))"
+        let algorithmText = try string(.caAlgorithm) ?? ""
+        guard let algorithm = KeyAlgorithm(rawValue: algorithmText.lowercased()), CASettings.caAlgorithms.contains(algorithm) else {
+            throw invalid(.caAlgorithm, algorithmText, "expected \(CASettings.caAlgorithms.map(\.rawValue).joined(separator: " or "))")
+        }
+        func name(_ key: ConfigurationKey, _ fallback: String) throws(ConfigurationError) -> DistinguishedName {
+            let text = try string(key) ?? fallback
+            do {
+                return try DistinguishedName(parsing: text)
+            } catch {
+                throw invalid(key, text, "not an RFC 4514 name such as \"CN=Example CA,O=Example\": \(error.reason)")
+            }
+        }
+        func days(_ key: ConfigurationKey, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+            let text = try string(key) ?? ""
+            guard let value = Int(text), range.contains(value) else { throw invalid(key, text, "expected whole days from \(range.lowerBound) to \(range.upperBound)") }
+            return value
+        }
+        let crlText = try string(.caCRLValidityHours) ?? ""
+        guard let crlHours = Int(crlText), (1...8784).contains(crlHours) else {
+            throw invalid(.caCRLValidityHours, crlText, "expected whole hours from 1 to 8784")
+        }
+        let ca = CASettings(
+            algorithm: algorithm,
+            rootSubject: try name(.caRootSubject, "CN=Notarium Root CA \(host),O=Notarium"),
+            issuingSubject: try name(.caIssuingSubject, "CN=Notarium Issuing CA \(host),O=Notarium"),
+            rootValidityDays: try days(.caRootValidityDays, 1...36_525),
+            issuingValidityDays: try days(.caIssuingValidityDays, 1...36_525),
+            publicBaseURL: baseURL, policyOID: try string(.caPolicyOID) ?? "", crlValidityHours: crlHours)
+        do {
+            try ca.validate()
+        } catch {
+            let key: ConfigurationKey = switch error.reason {
+            case let reason where reason.contains("URL"): .publicBaseURL
+            case let reason where reason.contains("identifier"): .caPolicyOID
+            case let reason where reason.contains("validit"): .caIssuingValidityDays
+            default: .caIssuingSubject
+            }
+            throw invalid(key, try string(key) ?? "", error.reason)
+        }
+
         return ApplianceConfiguration(
             dataDirectory: data, listen: listen, logLevel: level, logFormat: format, sealKeyFile: sealKeyFile,
             ledgerOrigin: origin, ledgerOriginIsExplicit: explicitOrigin != nil, checkpointIntervalSeconds: interval,
-            configurationFile: filePath)
+            ca: ca, configurationFile: filePath)
     }
 
     /// This host's name followed by `/notarium`.
     public static func defaultLedgerOrigin() -> String {
+        hostName() + "/notarium"
+    }
+
+    /// This host's name, or `localhost` when it has none.
+    static func hostName() -> String {
         var buffer = [CChar](repeating: 0, count: 256)
         let host = gethostname(&buffer, buffer.count) == 0 ? String(cString: buffer) : ""
-        return (host.isEmpty ? "localhost" : host) + "/notarium"
+        return host.isEmpty ? "localhost" : host
     }
 
     /// The C2SP note key-name rule, which the origin must also satisfy since it names the key.

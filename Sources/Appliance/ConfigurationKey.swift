@@ -1,3 +1,5 @@
+import CertificateAuthority
+
 /// Every setting the appliance reads, with its three spellings (file key, environment variable,
 /// flag) and embedded default. appliance/notarium.yaml documents each with a comment; a test
 /// checks that file and this table agree.
@@ -17,6 +19,24 @@ public enum ConfigurationKey: String, CaseIterable, Sendable {
     case ledgerOrigin = "ledger.origin"
     /// Seconds between automatic checkpoints (cut only when the tree grew); 0 turns them off.
     case checkpointInterval = "ledger.checkpoint-interval"
+    /// The URL relying parties reach the appliance at (`http://HOST:PORT`); every issued
+    /// certificate carries its CRL, OCSP and CA certificate URLs under it. Default: from
+    /// `listen`, with this host's name when listening on all addresses.
+    case publicBaseURL = "public-base-url"
+    /// The CA keys' algorithm when the CA is created: `ecdsa-p256` or `rsa-3072`.
+    case caAlgorithm = "ca.algorithm"
+    /// The root CA's name (RFC 4514), fixed when the CA is created.
+    case caRootSubject = "ca.root.subject"
+    /// The issuing CA's name (RFC 4514), fixed when the CA is created.
+    case caIssuingSubject = "ca.issuing.subject"
+    /// Days the root CA certificate is valid.
+    case caRootValidityDays = "ca.root.validity-days"
+    /// Days the issuing CA certificate is valid (at most the root's).
+    case caIssuingValidityDays = "ca.issuing.validity-days"
+    /// The certificate policy OID every issued certificate carries.
+    case caPolicyOID = "ca.policy-oid"
+    /// Hours from a CRL's thisUpdate to its nextUpdate; it is re-signed at half of that.
+    case caCRLValidityHours = "ca.crl-validity-hours"
 
     /// The embedded default; nil when the default derives from another key.
     public var defaultValue: String? {
@@ -28,6 +48,14 @@ public enum ConfigurationKey: String, CaseIterable, Sendable {
         case .sealKeyFile: nil
         case .ledgerOrigin: nil
         case .checkpointInterval: "60"
+        case .publicBaseURL: nil
+        case .caAlgorithm: "ecdsa-p256"
+        case .caRootSubject: nil
+        case .caIssuingSubject: nil
+        case .caRootValidityDays: "7305"
+        case .caIssuingValidityDays: "3652"
+        case .caPolicyOID: NotariumOID.defaultCertificatePolicy
+        case .caCRLValidityHours: "168"
         }
     }
 

@@ -1,3 +1,4 @@
+import CertificateAuthority
 import Glibc
 import Ledger
 import Logging
@@ -17,7 +18,7 @@ public final class DataDirectory: Sendable {
     /// The layout this build writes and reads. A newer layout is refused, not guessed at.
     public static let formatVersion = 1
     /// Column families every data directory has.
-    static let columnFamilies = ["meta"] + LedgerStorage.columnFamilies
+    static let columnFamilies = ["meta"] + LedgerStorage.columnFamilies + CertificateStore.columnFamilies
 
     public let path: String
     public let database: Database
@@ -205,6 +206,8 @@ public struct DataDirectoryError: Error, Equatable, CustomStringConvertible {
         case sealKey = "seal-key-file"
         /// The ledger cannot be opened: its key does not match, or its stored state is damaged.
         case ledger = "ledger"
+        /// The CA could not be created or opened; the reason says why (its own code first).
+        case ca = "ca"
         /// Any other storage failure.
         case storage = "storage"
     }

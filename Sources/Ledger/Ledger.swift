@@ -99,6 +99,7 @@ public final class Ledger: @unchecked Sendable {
     private struct PendingAppend {
         let type: EntryType
         let bodyBytes: [UInt8]
+        let alongside: WriteBatch
         let continuation: CheckedContinuation<AppendReceipt, any Error>
     }
 
@@ -198,11 +199,16 @@ public final class Ledger: @unchecked Sendable {
     ///   (RocksDB may have logged the write before its sync failed, and would replay it when
     ///   reopened), so the ledger takes no more appends until it is reopened; a caller that must
     ///   not duplicate an entry looks for it after the restart.
-    public func append(type: EntryType, body: JSONValue) async throws(LedgerError) -> AppendReceipt {
+    ///
+    /// - Parameter alongside: writes of the caller's own (its records in its own column families)
+    ///   that MUST be durable exactly when this entry is: they go into the same atomic RocksDB
+    ///   batch, so after a crash both or neither are on disk. The CA stores a certificate this
+    ///   way together with the entry that records its issuance.
+    public func append(type: EntryType, body: JSONValue, alongside: WriteBatch = WriteBatch()) async throws(LedgerError) -> AppendReceipt {
         let bodyBytes = try LedgerEntry.validatedBody(body)
         do {
             return try await withCheckedThrowingContinuation { continuation in
-                enqueue(PendingAppend(type: type, bodyBytes: bodyBytes, continuation: continuation))
+                enqueue(PendingAppend(type: type, bodyBytes: bodyBytes, alongside: alongside, continuation: continuation))
             }
         } catch let error as LedgerError {
             throw error
@@ -284,6 +290,7 @@ public final class Ledger: @unchecked Sendable {
             let bytes = LedgerEntry.encode(type: pending.type, seq: seq, time: time, prev: next.lastLeaf, bodyBytes: pending.bodyBytes)
             let leaf = Merkle.leafHash(bytes)
             batch.put(LedgerStorage.entryKey(seq), bytes, in: entries)
+            if !pending.alongside.isEmpty { batch.append(contentsOf: pending.alongside) }
             next.range.append(leaf) { level, index, hash in
                 batch.put(LedgerStorage.nodeKey(level: level, index: index), hash, in: tree)
                 if level >= UpperLevels.lowest { upperNodes.append((level, index, hash)) }

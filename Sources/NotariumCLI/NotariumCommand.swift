@@ -18,12 +18,13 @@ struct NotariumCommand: AsyncParsableCommand {
               notarium backup --to DIR      take a consistent backup and check it opens
               notarium key inspect FILE     show a sealed key file's header without opening it
               notarium ledger --help        append, read, prove, checkpoint and audit the ledger
+              notarium ca --help            create the CA, issue and revoke certificates, export CRLs
 
             Exit status: 0 success, 1 the operation failed (the failure is named on stderr), \
             2 bad arguments or configuration, 3 indeterminate (verification).
             """,
         version: NotariumVersion.report(program: "notarium"),
-        subcommands: [InitCommand.self, StatusCommand.self, BackupCommand.self, KeyCommand.self, LedgerCommand.self])
+        subcommands: [InitCommand.self, StatusCommand.self, BackupCommand.self, KeyCommand.self, LedgerCommand.self, CACommand.self])
 }
 
 /// `--config` and `--data`, resolved through the same layers as notariumd (flag, environment,

@@ -1,4 +1,5 @@
 import Appliance
+import CertificateAuthority
 import Hummingbird
 import Ledger
 import Logging
@@ -17,6 +18,7 @@ public func buildApplication(
     configuration: ApplianceConfiguration,
     dataDirectory: DataDirectory,
     ledger: Ledger,
+    authority: CertificateAuthority? = nil,
     logger: Logger,
     onListening: @escaping @Sendable (ListenAddress) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
@@ -25,6 +27,7 @@ public func buildApplication(
     router.add(middleware: ProblemDetailsMiddleware(logger: logger))
     HealthRoutes(dataDirectory: dataDirectory).register(on: router)
     LedgerRoutes(ledger: ledger).register(on: router)
+    if let authority { CARoutes(authority: authority).register(on: router) }
 
     return Application(
         router: router,

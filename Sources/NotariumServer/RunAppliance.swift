@@ -1,4 +1,5 @@
 import Appliance
+import CertificateAuthority
 import Hummingbird
 import Ledger
 import Logging
@@ -24,10 +25,27 @@ public func runAppliance(configuration: ApplianceConfiguration, logger: Logger) 
         "config": "\(configuration.configurationFile ?? "(none: embedded defaults)")",
         "ledger.origin": "\(ledger.identity.origin)", "ledger.size": "\(ledger.size)",
     ])
+    // The CA is created on first start with the configured (or embedded) settings.
+    let authority = try await dataDirectory.openCA(configuration: configuration, ledger: ledger, create: true, logger: logger)
+    logger.info("CA open", metadata: [
+        "ca.issuing": "\(authority.hierarchy.issuing.subject)", "ca.public-files": "\(dataDirectory.publicPath)",
+        "ca.base-url": "\(authority.settings.publicBaseURL)",
+    ])
+    let maintenance = Task {
+        while !Task.isCancelled {
+            do {
+                try await authority.maintain()
+            } catch {
+                logger.error("CA maintenance failed", metadata: ["error": "\(error)"])
+            }
+            do { try await Task.sleep(for: .seconds(600)) } catch { return }
+        }
+    }
+    defer { maintenance.cancel() }
     let checkpointer = Checkpointer(ledger: ledger, signer: signer!, logger: logger)
     let periodic = Task { await checkpointer.run(every: configuration.checkpointIntervalSeconds) }
     let application = buildApplication(
-        configuration: configuration, dataDirectory: dataDirectory, ledger: ledger, logger: logger,
+        configuration: configuration, dataDirectory: dataDirectory, ledger: ledger, authority: authority, logger: logger,
         onListening: { address in
             print("notariumd \(NotariumVersion.version) listening on http://\(address) (data: \(configuration.dataDirectory))")
             fflushStandardOutput()

@@ -54,8 +54,13 @@ public enum CertificateBuilder {
 
         var context = X509V3_CTX()
         X509V3_set_ctx(&context, issuer?.pointer ?? x509, x509, nil, nil, 0)
+        // Some extensions (certificatePolicies) are read through a configuration database even
+        // when their value references no section; an empty one serves.
+        guard let configuration = NCONF_new(nil) else { throw OpenSSLError.drain(.operationFailed, "cannot allocate a configuration") }
+        defer { NCONF_free(configuration) }
+        X509V3_set_nconf(&context, configuration)
         for spec in extensions {
-            guard let extensionObject = X509V3_EXT_nconf(nil, &context, spec.name, spec.value) else {
+            guard let extensionObject = X509V3_EXT_nconf(configuration, &context, spec.name, spec.value) else {
                 throw OpenSSLError.drain(.malformedInput, "OpenSSL refused the extension \(spec.name) = \(spec.value)")
             }
             defer { X509_EXTENSION_free(extensionObject) }

@@ -190,3 +190,13 @@ public final class PrivateKey: @unchecked Sendable {
         return Array(signature.prefix(length))
     }
 }
+
+/// `count` bytes from OpenSSL's CSPRNG (serial numbers, nonces).
+public func randomBytes(_ count: Int) -> [UInt8] {
+    var bytes = [UInt8](repeating: 0, count: count)
+    if RAND_bytes(&bytes, Int32(count)) != 1 {
+        // RAND_bytes fails only when the DRBG cannot be seeded; nothing may use weak bytes.
+        fatalError("OpenSSL's random generator failed: \(OpenSSLError.drain(.operationFailed, "RAND_bytes").description)")
+    }
+    return bytes
+}

@@ -25,6 +25,11 @@ public struct WriteBatch: Sendable {
         operations.append(.delete(family: family, key: key))
     }
 
+    /// Adds every operation of `other`, after this batch's own.
+    public mutating func append(contentsOf other: WriteBatch) {
+        operations += other.operations
+    }
+
     /// Removes every operation, keeping the storage for reuse.
     public mutating func removeAll() {
         operations.removeAll(keepingCapacity: true)
