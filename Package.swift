@@ -102,6 +102,13 @@ let package = Package(
             name: "LedgerTests",
             dependencies: ["Ledger", "CanonicalJSON", "RocksDBStore", "Sodium", "NotariumTestKit"],
             exclude: ["GoVerifier"]),
+        .testTarget(
+            name: "CertificateAuthorityTests",
+            dependencies: [
+                "CertificateAuthority", "OpenSSLKit", "Ledger", "RocksDBStore", "Sodium", "CanonicalJSON", "NotariumTestKit",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["check_chain.py"]),
         .testTarget(name: "ApplianceTests", dependencies: ["Appliance", "RocksDBStore", "NotariumTestKit"]),
         .testTarget(name: "NotariumServerTests", dependencies: ["Appliance", "NotariumServer", "NotariumTestKit"]),
         .testTarget(name: "NotariumCLITests", dependencies: ["Appliance", "Sodium", "NotariumTestKit"]),

@@ -47,6 +47,14 @@ if $with_tests; then
       || python3 -m pip install --quiet --break-system-packages rfc8785
     python3 -c 'import rfc8785' || { echo "notarium: rfc8785 is not importable by $(command -v python3)" >&2; exit 1; }
   fi
+  # pyca/cryptography 43+: an independent X.509 parser with RFC 5280 path validation
+  # (cryptography.x509.verification) for the CA tests; Debian 12's python3-cryptography is older.
+  if ! python3 -c 'import cryptography.x509.verification' 2>/dev/null; then
+    echo "notarium: installing pyca/cryptography for the CA interoperability tests"
+    python3 -m pip install --quiet 'cryptography>=43' 2>/dev/null \
+      || python3 -m pip install --quiet --break-system-packages 'cryptography>=43'
+    python3 -c 'import cryptography.x509.verification' || { echo "notarium: cryptography 43+ is not importable by $(command -v python3)" >&2; exit 1; }
+  fi
 fi
 
 if ! command -v swift >/dev/null 2>&1; then

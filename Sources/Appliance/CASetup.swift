@@ -29,6 +29,10 @@ extension DataDirectory {
             database: database, ledger: ledger, settings: configuration.ca, keysDirectory: keysPath,
             sealing: .keyFile(path: configuration.sealKeyFile), logger: logger)
         try writePublicFiles(authority.hierarchy)
+        let base = configuration.ca.publicBaseURL
+        if base.contains("://127.") || base.contains("://localhost") || base.contains("://[::1]") {
+            logger.warning("certificates name CRL and OCSP URLs under \(base), which only this machine reaches; set public-base-url to the appliance's public name before issuing certificates others will check (docs/pki.md)")
+        }
         return authority
     }
 

@@ -22,7 +22,7 @@ public struct IssuedCertificate: Sendable {
 /// - A certificate is returned only once its record and its `certificate-issued` ledger entry
 ///   are durable, in one atomic batch; a revocation likewise with its `certificate-revoked`
 ///   entry and the re-signed CRL. What the ledger says and what the CA answers never differ.
-/// - Serial numbers are 127 random bits (at least 64, RFC 5280 and CA/B Forum), checked
+/// - Serial numbers carry 126 random bits (at least 64, RFC 5280 and CA/B Forum), checked
 ///   against every stored serial and every issuance in flight before use.
 /// - Revocations, CRL re-signing and responder renewal run one at a time (`gate`); issuance
 ///   runs concurrently.
@@ -175,7 +175,7 @@ public final class CertificateAuthority: Sendable {
     /// profile. Nothing is stored or appended when any check fails.
     public func issue(request bytes: [UInt8], profile: CertificateProfile) async throws(CAError) -> IssuedCertificate {
         guard profile.acceptsRequests else {
-            throw CAError(.unknownProfile, "the \(profile.rawValue) profile certifies the appliance's own key and takes no requests")
+            throw CAError(.unknownProfile, "the \(profile.rawValue) profile certifies one of the appliance's own keys and takes no requests")
         }
         let request: CertificateSigningRequest
         do {
@@ -322,9 +322,10 @@ public final class CertificateAuthority: Sendable {
 
     // MARK: - CRLs and the responder
 
-    /// Re-signs the issuing CA's CRL when half its validity has passed (or `force`), the
-    /// root's CRL likewise, and replaces the OCSP responder's certificate when it is within 30
-    /// days of expiry. notariumd calls this at start and periodically.
+    /// Re-signs the issuing CA's CRL when half its validity has passed, the root's CRL when it
+    /// is within 30 days of its nextUpdate (both now when `force`), and replaces the OCSP
+    /// responder's certificate when it is within 30 days of expiry. notariumd calls this at
+    /// start and every 10 minutes.
     /// - Returns: what was done, for the log.
     @discardableResult
     public func maintain(force: Bool = false) async throws(CAError) -> [String] {
@@ -352,7 +353,7 @@ public final class CertificateAuthority: Sendable {
                 try write(CertificateStore.rootCRLKey, next.record)
                 done.append("re-signed the root CRL (number \(next.number))")
             }
-            if force || hierarchy.ocspResponder.notAfter - now < Self.responderRenewalSeconds {
+            if hierarchy.ocspResponder.notAfter - now < Self.responderRenewalSeconds {
                 try await renewResponder(now: now)
                 done.append("replaced the OCSP responder certificate (now \(hierarchy.ocspResponder.serialHex))")
             }

@@ -45,9 +45,10 @@ public enum CertificateProfile: String, Sendable, CaseIterable {
         }
     }
 
-    /// Whether the profile takes the key of a CSR (all but `ledger`, which certifies the
-    /// appliance's own Ed25519 checkpoint key).
-    public var acceptsRequests: Bool { self != .ledger }
+    /// Whether the profile takes the key of a CSR. `ledger` certifies the appliance's own
+    /// Ed25519 checkpoint key, and `ocsp` its own responder: a delegated responder certificate
+    /// for an outside key would let that key answer for every certificate of the issuing CA.
+    public var acceptsRequests: Bool { self != .ledger && self != .ocsp }
 
     /// Checks a key against the key policy: RSA 2048–8192 bits, ECDSA P-256 or P-384, Ed25519;
     /// the `ledger` profile takes Ed25519 only.

@@ -59,7 +59,8 @@ static inline EVP_PKEY *notarium_generate_ed25519_key(void) {
     return EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 }
 
-/// XN_FLAG_RFC2253 is an OR of other macros, which Swift does not import.
-static inline unsigned long notarium_XN_FLAG_RFC2253(void) { return XN_FLAG_RFC2253; }
+/// RFC 2253 name printing (XN_FLAG_RFC2253, an OR of macros Swift does not import), but with
+/// non-ASCII characters left as UTF-8 rather than escaped as \C3\BC: names are for people.
+static inline unsigned long notarium_XN_FLAG_RFC2253(void) { return XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB; }
 
 #endif
