@@ -88,7 +88,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "notarium-bench",
-            dependencies: ["RocksDBStore", "Appliance", "Ledger", "CanonicalJSON", "Sodium"]
+            dependencies: [
+                "RocksDBStore", "Appliance", "Ledger", "CanonicalJSON", "Sodium", "CertificateAuthority", "OpenSSLKit",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
 
         // MARK: Tests

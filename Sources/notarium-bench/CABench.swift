@@ -1,0 +1,148 @@
+import Appliance
+import CertificateAuthority
+import Foundation
+import Ledger
+import Logging
+import OpenSSLKit
+import Synchronization
+
+/// OpenSSL's own ECDSA P-256 signing rate on every core: the baseline for issuance and OCSP.
+func benchOpenSSLSigning(seconds: Double) -> Double {
+    let threads = ProcessInfo.processInfo.activeProcessorCount
+    let counts = Mutex<[Int]>([])
+    let group = DispatchGroup()
+    for _ in 0..<threads {
+        group.enter()
+        Thread.detachNewThread {
+            let key = try! PrivateKey.generate(.ecdsaP256)
+            let message = [UInt8](repeating: 7, count: 64)
+            let end = now() + seconds
+            var count = 0
+            while now() < end {
+                for _ in 0..<100 { _ = try! key.sign(message) }
+                count += 100
+            }
+            counts.withLock { $0.append(count) }
+            group.leave()
+        }
+    }
+    group.wait()
+    let rate = Double(counts.withLock { $0.reduce(0, +) }) / seconds
+    emit(["bench": "openssl.ecdsa-p256-sign", "threads": threads, "signaturesPerSecond": Int(rate)])
+    return rate
+}
+
+/// Certificates issued per second from P-256 CSRs, each stored and entered in the ledger
+/// (durable before it is returned), then OCSP responses per second from a live notariumd.
+func benchCA(directory: String, seconds: Double) async throws {
+    let baseline = benchOpenSSLSigning(seconds: seconds)
+    let path = directory + "/ca-bench"
+    try? FileManager.default.removeItem(atPath: path)
+    var logger = Logger(label: "bench")
+    logger.logLevel = .error
+    let configuration = try await ApplianceConfiguration.load(flags: [.data: path], environment: [:])
+    let data = try DataDirectory.openOrInitialize(at: path, sealKeyFile: configuration.sealKeyFile, logger: logger)
+    let (ledger, _) = try data.openLedger(configuration: configuration, withSigner: false, logger: logger)
+    let authority = try await data.createCA(configuration: configuration, ledger: ledger, logger: logger)
+    let requests = try (0..<500).map { n in
+        try CertificateSigningRequest.create(key: try PrivateKey.generate(.ecdsaP256), subject: try DistinguishedName(parsing: "CN=Bench Signer \(n),O=Bench")).derBytes
+    }
+    for concurrency in [1, 64] {
+        let end = now() + seconds
+        let start = now()
+        let issued = try await withThrowingTaskGroup(of: Int.self) { group in
+            for worker in 0..<concurrency {
+                group.addTask {
+                    var count = 0
+                    while now() < end {
+                        _ = try await authority.issue(request: requests[(worker * 7919 + count) % requests.count], profile: .signer)
+                        count += 1
+                    }
+                    return count
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        let rate = Double(issued) / (now() - start)
+        emit(["bench": "ca.issue", "concurrency": concurrency, "certificatesPerSecond": Int(rate), "baselineSignaturesPerSecond": Int(baseline), "ratioToBaseline": (rate / baseline * 1000).rounded() / 1000])
+    }
+    // A certificate to ask about, then the appliance itself serves OCSP.
+    let leaf = try await authority.issue(request: requests[0], profile: .signer).certificate
+    let ocspRequest = try OCSPRequest.create(certificate: leaf, issuer: authority.hierarchy.issuing, nonce: true)
+    ledger.close()
+    data.close()
+    try benchOCSPOverHTTP(dataDirectory: path, request: ocspRequest, seconds: seconds, baseline: baseline)
+}
+
+/// Starts notariumd on the data directory and posts `request` to /ocsp from keep-alive
+/// connections, one thread each.
+func benchOCSPOverHTTP(dataDirectory: String, request: [UInt8], seconds: Double, baseline: Double) throws {
+    let daemonPath = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("notariumd").path
+    let daemon = Process()
+    daemon.executableURL = URL(fileURLWithPath: daemonPath)
+    daemon.arguments = ["--data", dataDirectory, "--listen", "127.0.0.1:0", "--log-level", "error"]
+    let output = Pipe()
+    daemon.standardOutput = output
+    try daemon.run()
+    defer {
+        daemon.terminate()
+        daemon.waitUntilExit()
+    }
+    var line = ""
+    while !(line.contains("listening on") && line.hasSuffix("\n")), let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty {
+        line += String(decoding: byte, as: UTF8.self)
+    }
+    guard let portText = line.split(separator: ":").dropFirst(2).first?.prefix(while: \.isNumber), let port = UInt16(portText) else {
+        fail("notariumd did not report its port: \(line)")
+    }
+    for connections in [1, 16] {
+        let counts = Mutex<[Int]>([])
+        let group = DispatchGroup()
+        let end = now() + seconds
+        for _ in 0..<connections {
+            group.enter()
+            Thread.detachNewThread {
+                counts.withLock { $0.append(postLoop(port: port, body: request, until: end)) }
+                group.leave()
+            }
+        }
+        group.wait()
+        let rate = Double(counts.withLock { $0.reduce(0, +) }) / seconds
+        emit(["bench": "ocsp.http", "connections": connections, "responsesPerSecond": Int(rate), "baselineSignaturesPerSecond": Int(baseline), "ratioToBaseline": (rate / baseline * 1000).rounded() / 1000])
+    }
+}
+
+/// POSTs `body` to /ocsp over one HTTP/1.1 keep-alive connection until `end`; counts 200s.
+func postLoop(port: UInt16, body: [UInt8], until end: Double) -> Int {
+    let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(socketFD) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = port.bigEndian
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socketFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    guard connected == 0 else { return 0 }
+    var one: Int32 = 1
+    setsockopt(socketFD, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+    let message = Array("POST /ocsp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/ocsp-request\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body
+    var buffer = [UInt8](repeating: 0, count: 65_536)
+    var count = 0
+    while now() < end {
+        guard send(socketFD, message, message.count, 0) == message.count else { break }
+        var received: [UInt8] = []
+        var expected = -1
+        while expected < 0 || received.count < expected {
+            let got = recv(socketFD, &buffer, buffer.count, 0)
+            guard got > 0 else { return count }
+            received += buffer[0..<got]
+            if expected < 0, let headerEnd = received.firstRange(of: Array("\r\n\r\n".utf8)) {
+                let headers = String(decoding: received[..<headerEnd.lowerBound], as: UTF8.self).lowercased()
+                guard headers.hasPrefix("http/1.1 200"), let lengthLine = headers.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
+                      let length = Int(lengthLine.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) else { return count }
+                expected = headerEnd.upperBound + length
+            }
+        }
+        count += 1
+    }
+    return count
+}
