@@ -296,7 +296,7 @@ public final class CertificateAuthority: Sendable {
             let crl = try Self.signCRL(issuer: hierarchy.issuing, key: issuingKey, number: currentCRL.number + 1, revoked: list, now: now / 1000, validity: Int64(settings.crlValidityHours) * 3600)
             var batch = WriteBatch()
             batch.put(serial, revoked.record, in: store.certificates)
-            batch.put(serial, JSONValue.object(["reason": .string(reason.name), "time": .string(LedgerTime.format(milliseconds: now))]).canonicalBytes, in: store.revocations)
+            batch.put(serial, JSONValue.object(revocation.members).canonicalBytes, in: store.revocations)
             batch.put(CertificateStore.crlKey, crl.record, in: store.state)
             let body: JSONValue = .object([
                 "serial": .string(record.serialHex),
@@ -427,14 +427,12 @@ public final class CertificateAuthority: Sendable {
         for index in 0..<request.count where !request.certificateID(at: index, isIssuedBy: hierarchy.issuing) {
             return (OCSPResponseSigner.errorResponse(.unauthorized), .unauthorized)
         }
+        // The CA's own certificates are the root's to speak for, not this responder's.
+        let caSerials = [hierarchy.root.serialNumber, hierarchy.issuing.serialNumber]
         var statuses: [[UInt8]: OCSPCertificateStatus] = [:]
         do {
             for serial in request.serials {
-                guard let record = try store.record(serial: serial), record.profile != "root-ca", record.profile != "issuing-ca" else {
-                    statuses[serial] = .unknown
-                    continue
-                }
-                statuses[serial] = record.revocation.map { .revoked(time: $0.time / 1000, reason: $0.reason) } ?? .good
+                statuses[serial] = caSerials.contains(serial) ? .unknown : try store.status(serial: serial)
             }
             let signer = OCSPResponseSigner(issuer: hierarchy.issuing, responder: hierarchy.ocspResponder, key: key)
             let response = try signer.respond(to: request, now: clock() / 1000, validity: settings.ocspValiditySeconds) { statuses[$0] ?? .unknown }

@@ -105,7 +105,7 @@ public enum CertificateProfile: String, Sendable, CaseIterable {
     }
 
     /// The extensions of an end-entity certificate of this profile.
-    func extensions(key: KeyKind, names: [GeneralName], settings: CASettings) -> [ExtensionSpec] {
+    public func extensions(key: KeyKind, names: [GeneralName], settings: CASettings) -> [ExtensionSpec] {
         var specs = [
             ExtensionSpec("basicConstraints", "critical,CA:FALSE"),
             ExtensionSpec("subjectKeyIdentifier", "hash"),

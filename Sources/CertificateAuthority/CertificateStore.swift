@@ -86,13 +86,19 @@ public struct CertificateStore: Sendable {
             throw CAError(.storage, "cannot read revocations: \(error)")
         }
         return try pairs.map { pair throws(CAError) in
-            let value = try parse(pair.value, what: "revocation")
-            guard let reasonName = value["reason"]?.stringValue, let reason = RevocationReason(name: reasonName),
-                  let time = value["time"]?.stringValue, let milliseconds = LedgerTime.parse(time) else {
-                throw CAError(.corrupt, "a revocation record is incomplete")
-            }
-            return RevokedCertificate(serial: pair.key, revocationTime: milliseconds / 1000, reason: reason)
+            let revocation = try CertificateRecord.Revocation(record: pair.value)
+            return RevokedCertificate(serial: pair.key, revocationTime: revocation.time / 1000, reason: revocation.reason)
         }
+    }
+
+    /// The status of a serial as OCSP reports it, from the revocation list and the presence of
+    /// a record: the certificate itself is not parsed (that costs ~300 µs in OpenSSL 3.0).
+    public func status(serial: [UInt8]) throws(CAError) -> OCSPCertificateStatus {
+        if let bytes = try read(serial, in: revocations) {
+            let revocation = try CertificateRecord.Revocation(record: bytes)
+            return .revoked(time: revocation.time / 1000, reason: revocation.reason)
+        }
+        return try contains(serial: serial) ? .good : .unknown
     }
 
     func read(_ key: [UInt8], in family: ColumnFamily) throws(CAError) -> [UInt8]? {
@@ -215,6 +221,29 @@ public struct CertificateRecord: Sendable {
         public let reason: RevocationReason
         /// Milliseconds since the epoch.
         public let time: Int64
+
+        init(reason: RevocationReason, time: Int64) {
+            self.reason = reason
+            self.time = time
+        }
+
+        /// `{"reason":"keyCompromise","time":"…"}`: in a certificate record, and alone in
+        /// `ca-revocations`.
+        init(members: [String: JSONValue]) throws(CAError) {
+            guard let name = members["reason"]?.stringValue, let reason = RevocationReason(name: name),
+                  let time = members["time"]?.stringValue, let milliseconds = LedgerTime.parse(time) else {
+                throw CAError(.corrupt, "a revocation record is incomplete")
+            }
+            self.init(reason: reason, time: milliseconds)
+        }
+
+        init(record bytes: [UInt8]) throws(CAError) {
+            try self.init(members: try parse(bytes, what: "revocation"))
+        }
+
+        var members: [String: JSONValue] {
+            ["reason": .string(reason.name), "time": .string(LedgerTime.format(milliseconds: time))]
+        }
     }
 
     init(certificate: Certificate, profile: String, revocation: Revocation?) {
@@ -231,11 +260,7 @@ public struct CertificateRecord: Sendable {
         guard let profile = members["profile"]?.stringValue else { throw CAError(.corrupt, "a certificate record has no profile") }
         var revocation: Revocation?
         if case .object(let revoked)? = members["revocation"] {
-            guard let name = revoked["reason"]?.stringValue, let reason = RevocationReason(name: name),
-                  let time = revoked["time"]?.stringValue, let milliseconds = LedgerTime.parse(time) else {
-                throw CAError(.corrupt, "a certificate record's revocation is incomplete")
-            }
-            revocation = Revocation(reason: reason, time: milliseconds)
+            revocation = try Revocation(members: revoked)
         }
         self.init(certificate: try parseCertificate(der, what: "issued"), profile: profile, revocation: revocation)
     }
@@ -248,7 +273,7 @@ public struct CertificateRecord: Sendable {
             "sha256": .string(sha256),
         ]
         if let revocation {
-            members["revocation"] = .object(["reason": .string(revocation.reason.name), "time": .string(LedgerTime.format(milliseconds: revocation.time))])
+            members["revocation"] = .object(revocation.members)
         }
         return JSONValue.object(members).canonicalBytes
     }

@@ -50,7 +50,9 @@ public enum CertificateBuilder {
         guard X509_set1_notBefore(x509, start) == 1, X509_set1_notAfter(x509, end) == 1 else {
             throw OpenSSLError.drain(.operationFailed, "cannot set the validity")
         }
-        guard X509_set_pubkey(x509, publicKey.pointer) == 1 else { throw OpenSSLError.drain(.operationFailed, "cannot set the public key") }
+        if publicKey.request?.copyPublicKey(into: x509) != true {
+            guard X509_set_pubkey(x509, publicKey.pointer) == 1 else { throw OpenSSLError.drain(.operationFailed, "cannot set the public key") }
+        }
 
         var context = X509V3_CTX()
         X509V3_set_ctx(&context, issuer?.pointer ?? x509, x509, nil, nil, 0)

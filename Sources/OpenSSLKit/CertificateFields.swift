@@ -35,12 +35,17 @@ extension Certificate {
     /// notAfter, in seconds since the epoch.
     public var notAfter: Int64 { seconds(X509_get0_notAfter(pointer)) }
 
+    /// The subject's public key. A certificate built from a request carries the request's
+    /// encoded key without a decoded copy (see `PublicKey.request`); it is decoded here then.
     public var publicKey: PublicKey? {
-        guard let key = X509_get_pubkey(pointer) else {
-            ERR_clear_error()
-            return nil
-        }
-        return PublicKey(taking: key)
+        if let key = X509_get_pubkey(pointer) { return PublicKey(taking: key) }
+        ERR_clear_error()
+        guard let info = X509_get_X509_PUBKEY(pointer) else { return nil }
+        var output: UnsafeMutablePointer<UInt8>? = nil
+        let length = i2d_X509_PUBKEY(info, &output)
+        guard length > 0, let output else { return nil }
+        defer { CRYPTO_free(output, #fileID, #line) }
+        return try? PublicKey(subjectPublicKeyInfo: Array(UnsafeBufferPointer(start: output, count: Int(length))))
     }
 
     /// The subject alternative names.
@@ -53,9 +58,9 @@ extension Certificate {
 
     /// Whether `issuer`'s key made this certificate's signature.
     public func isSigned(by issuer: Certificate) -> Bool {
-        guard let key = X509_get0_pubkey(issuer.pointer) else { return false }
+        guard let key = issuer.publicKey else { return false }
         defer { ERR_clear_error() }
-        return X509_verify(pointer, key) == 1
+        return X509_verify(pointer, key.pointer) == 1
     }
 
     /// The text `openssl x509 -text -noout` prints.

@@ -121,9 +121,9 @@ public final class CertificateRevocationList: @unchecked Sendable {
 
     /// Whether `issuer`'s key signed it.
     public func isSigned(by issuer: Certificate) -> Bool {
-        guard let key = X509_get0_pubkey(issuer.pointer) else { return false }
+        guard let key = issuer.publicKey else { return false }
         defer { ERR_clear_error() }
-        return X509_CRL_verify(pointer, key) == 1
+        return X509_CRL_verify(pointer, key.pointer) == 1
     }
 
     /// Builds and signs a v2 CRL with cRLNumber and authorityKeyIdentifier; every entry carries

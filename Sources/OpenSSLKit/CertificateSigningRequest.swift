@@ -55,7 +55,7 @@ public final class CertificateSigningRequest: @unchecked Sendable {
             ERR_clear_error()
             return nil
         }
-        return PublicKey(taking: key)
+        return PublicKey(taking: key, request: self)
     }
 
     public var subject: DistinguishedName { DistinguishedName(reading: X509_REQ_get_subject_name(pointer)) }
@@ -76,6 +76,34 @@ public final class CertificateSigningRequest: @unchecked Sendable {
             return GeneralName.read(names)
         }
         return []
+    }
+
+    /// Copies the request's SubjectPublicKeyInfo, as encoded, into `certificate`'s.
+    /// - Returns: false when the key's algorithm parameters are of a kind not copied here (only
+    ///   none, NULL and a named-curve OID are), so the caller encodes the key instead.
+    func copyPublicKey(into certificate: OpaquePointer) -> Bool {
+        guard let source = X509_REQ_get_X509_PUBKEY(pointer), let target = X509_get_X509_PUBKEY(certificate) else { return false }
+        var algorithm: OpaquePointer? = nil
+        var key: UnsafePointer<UInt8>? = nil
+        var length: Int32 = 0
+        var identifier: UnsafeMutablePointer<X509_ALGOR>? = nil
+        guard X509_PUBKEY_get0_param(&algorithm, &key, &length, &identifier, source) == 1, let algorithm, let key, length > 0 else { return false }
+        var parameterObject: OpaquePointer? = nil
+        var parameterType: Int32 = 0
+        var parameter: UnsafeRawPointer? = nil
+        X509_ALGOR_get0(&parameterObject, &parameterType, &parameter, identifier)
+        var copiedParameter: UnsafeMutableRawPointer? = nil
+        switch parameterType {
+        case V_ASN1_UNDEF, V_ASN1_NULL: break
+        case V_ASN1_OBJECT:
+            guard let parameter, let copied = OBJ_dup(OpaquePointer(parameter)) else { return false }
+            copiedParameter = UnsafeMutableRawPointer(copied)
+        default: return false
+        }
+        guard let encoded = CRYPTO_malloc(Int(length), #fileID, #line)?.assumingMemoryBound(to: UInt8.self) else { return false }
+        encoded.initialize(from: key, count: Int(length))
+        // set0 takes ownership of the algorithm, the parameter and the key bytes.
+        return X509_PUBKEY_set0_param(target, OBJ_dup(algorithm), parameterType, copiedParameter, encoded, length) == 1
     }
 
     /// The DER encoding.

@@ -35,9 +35,16 @@ public enum KeyKind: Sendable, Equatable, CustomStringConvertible {
 /// A public key: the owning Swift type over an `EVP_PKEY` that may lack its private half.
 public final class PublicKey: @unchecked Sendable {
     let pointer: OpaquePointer
+    /// The request the key was read from, if any: its encoded SubjectPublicKeyInfo can be copied
+    /// into a certificate as it is, which costs microseconds, where encoding `pointer` afresh
+    /// goes through OpenSSL 3.0's encoder machinery and costs about 250 µs (BENCHMARKS.md).
+    let request: CertificateSigningRequest?
 
     /// Takes ownership of an `EVP_PKEY *`.
-    init(taking pointer: OpaquePointer) { self.pointer = pointer }
+    init(taking pointer: OpaquePointer, request: CertificateSigningRequest? = nil) {
+        self.pointer = pointer
+        self.request = request
+    }
 
     deinit { EVP_PKEY_free(pointer) }
 

@@ -146,3 +146,56 @@ func postLoop(port: UInt16, body: [UInt8], until end: Double) -> Int {
     }
     return count
 }
+
+/// Microseconds per call of each step of an issuance and of an OCSP response, single-threaded:
+/// where a certificate's CPU time goes (`--only ca.steps`).
+func profileCASteps(directory: String) async throws {
+    let path = directory + "/ca-steps"
+    try? FileManager.default.removeItem(atPath: path)
+    var logger = Logger(label: "bench")
+    logger.logLevel = .error
+    let configuration = try await ApplianceConfiguration.load(flags: [.data: path], environment: [:])
+    let data = try DataDirectory.openOrInitialize(at: path, sealKeyFile: configuration.sealKeyFile, logger: logger)
+    defer { data.close() }
+    let (ledger, _) = try data.openLedger(configuration: configuration, withSigner: false, logger: logger)
+    defer { ledger.close() }
+    let authority = try await data.createCA(configuration: configuration, ledger: ledger, logger: logger)
+    let key = try PrivateKey.generate(.ecdsaP256)
+    let csr = try CertificateSigningRequest.create(key: key, subject: try DistinguishedName(parsing: "CN=Step,O=Bench")).derBytes
+    let issuing = authority.hierarchy.issuing
+    let issued = try await authority.issue(request: csr, profile: .signer).certificate
+    let der = issued.derBytes
+    let ocsp = try OCSPRequest.create(certificate: issued, issuer: issuing, nonce: true)
+    func time(_ name: String, _ body: () throws -> Void) rethrows {
+        let rounds = 2000
+        let start = now()
+        for _ in 0..<rounds { try body() }
+        emit(["bench": "ca.steps", "step": name, "microseconds": ((now() - start) / Double(rounds) * 1e7).rounded() / 10])
+    }
+    try time("openssl-sign-p256") { _ = try key.sign(csr) }
+    try time("csr-parse") { _ = try CertificateSigningRequest(pemOrDER: csr) }
+    let parsed = try CertificateSigningRequest(pemOrDER: csr)
+    time("csr-public-key") { _ = parsed.publicKey }
+    time("csr-signature-check") { _ = parsed.hasValidSignature }
+    time("csr-names") { _ = parsed.subject; _ = parsed.requestedAlternativeNames }
+    let publicKey = parsed.publicKey!
+    let extensions = CertificateProfile.signer.extensions(key: publicKey.kind, names: [], settings: authority.settings)
+    try time("certificate-build-and-sign") {
+        _ = try CertificateBuilder.build(serial: randomBytes(16), subject: parsed.subject, publicKey: publicKey, notBefore: 0, notAfter: 1_000_000, extensions: extensions, issuer: issuing, signingKey: key)
+    }
+    time("certificate-der") { _ = issued.derBytes }
+    time("certificate-sha256") { _ = issued.sha256Fingerprint }
+    try time("certificate-parse") { _ = try Certificate(derEncoded: der) }
+    try time("store-record-read") { _ = try authority.store.record(serial: issued.serialNumber) }
+    try time("ocsp-request-parse") { _ = try OCSPRequest(derEncoded: ocsp) }
+    let request = try OCSPRequest(derEncoded: ocsp)
+    time("ocsp-certid-issuer-check") { _ = request.certificateID(at: 0, isIssuedBy: issuing) }
+    time("ocsp-response-whole") { _ = authority.ocspResponse(for: ocsp) }
+    var steps = 0
+    let start = now()
+    while steps < 500 {
+        _ = try await authority.issue(request: csr, profile: .signer)
+        steps += 1
+    }
+    emit(["bench": "ca.steps", "step": "issue-whole-with-sync", "microseconds": ((now() - start) / 500 * 1e7).rounded() / 10])
+}

@@ -38,7 +38,7 @@ func parseOptions(_ arguments: [String]) -> BenchOptions {
             options.entries = entries
         case "-h", "--help":
             print("usage: notarium-bench [--seconds S (default 3)] [--dir DIR (default ./notarium-bench-data)]")
-            print("                      [--only rocksdb.write-batch|ledger.append|ledger.scale|ca] [--entries N (default 1000000)]")
+            print("                      [--only rocksdb.write-batch|ledger.append|ledger.scale|ca|ca.steps] [--entries N (default 1000000)]")
             print("       notarium-bench crash-writer DIR | ledger-crash-writer DIR   (for the durability tests)")
             exit(0)
         default: fail("unknown argument \(arguments[index])")
@@ -175,6 +175,7 @@ do {
         try await benchLedgerAppends(directory: options.directory, seconds: options.seconds, baseline: baseline1000)
     }
     if options.only == "ledger.profile" { profileAppendCPU() }
+    if options.only == "ca.steps" { try await profileCASteps(directory: options.directory) }
     if options.only == nil || options.only == "ca" {
         try await benchCA(directory: options.directory, seconds: options.seconds)
     }

@@ -132,6 +132,20 @@ struct CertificateAuthorityTests {
         }
     }
 
+    @Test("a certificate carries its request's key exactly, whichever way the key's algorithm parameters are encoded")
+    func keyCopiedFromRequest() async throws {
+        let ca = try await TestCA()
+        defer { ca.close() }
+        // P-256: a curve OID parameter; RSA: NULL; Ed25519: absent.
+        for algorithm in [KeyAlgorithm.ecdsaP256, .rsa2048, .ed25519] {
+            let (key, csr) = try request(algorithm)
+            let certificate = try await ca.authority.issue(request: csr, profile: .signer).certificate
+            #expect(certificate.publicKey?.subjectPublicKeyInfo == key.subjectPublicKeyInfo, "\(algorithm)")
+            #expect(try Certificate(derEncoded: certificate.derBytes).publicKey?.subjectPublicKeyInfo == key.subjectPublicKeyInfo, "\(algorithm)")
+            #expect(try ca.opensslVerify(certificate).status == 0, "\(algorithm)")
+        }
+    }
+
     @Test("concurrent issuances get distinct serials and distinct ledger entries")
     func concurrentIssuance() async throws {
         let ca = try await TestCA()
