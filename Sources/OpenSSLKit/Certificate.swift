@@ -20,16 +20,7 @@ public final class Certificate: @unchecked Sendable {
     /// Parses one DER-encoded certificate; trailing bytes are an error.
     public convenience init(derEncoded bytes: [UInt8]) throws(OpenSSLError) {
         OpenSSLError.clearQueue()
-        let parsed: OpaquePointer? = bytes.withUnsafeBufferPointer { buffer in
-            var cursor = buffer.baseAddress
-            let certificate = d2i_X509(nil, &cursor, buffer.count)
-            // d2i stops at the end of the first structure; anything after it is not a certificate.
-            if let certificate, let cursor, let base = buffer.baseAddress, cursor - base != buffer.count {
-                X509_free(certificate)
-                return nil
-            }
-            return certificate
-        }
+        let parsed = decodeDER(bytes, { d2i_X509(nil, $0, $1) }, free: X509_free)
         guard let parsed else {
             throw OpenSSLError.drain(.malformedInput, "not a single DER-encoded X.509 certificate (\(bytes.count) bytes)")
         }
@@ -45,11 +36,7 @@ public final class Certificate: @unchecked Sendable {
 
     /// The DER encoding.
     public var derBytes: [UInt8] {
-        var output: UnsafeMutablePointer<UInt8>? = nil
-        let length = i2d_X509(pointer, &output)
-        guard length > 0, let output else { return [] }
-        defer { CRYPTO_free(output, #fileID, #line) }
-        return Array(UnsafeBufferPointer(start: output, count: Int(length)))
+        return encodeDER { i2d_X509(pointer, $0) }
     }
 
     /// The subject as OpenSSL prints it in RFC 2253 form ("CN=Example,O=Org").

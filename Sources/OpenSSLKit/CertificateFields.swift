@@ -41,11 +41,7 @@ extension Certificate {
         if let key = X509_get_pubkey(pointer) { return PublicKey(taking: key) }
         ERR_clear_error()
         guard let info = X509_get_X509_PUBKEY(pointer) else { return nil }
-        var output: UnsafeMutablePointer<UInt8>? = nil
-        let length = i2d_X509_PUBKEY(info, &output)
-        guard length > 0, let output else { return nil }
-        defer { CRYPTO_free(output, #fileID, #line) }
-        return try? PublicKey(subjectPublicKeyInfo: Array(UnsafeBufferPointer(start: output, count: Int(length))))
+        return try? PublicKey(subjectPublicKeyInfo: encodeDER { i2d_X509_PUBKEY(info, $0) })
     }
 
     /// The subject alternative names.

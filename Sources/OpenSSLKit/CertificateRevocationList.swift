@@ -64,25 +64,13 @@ public final class CertificateRevocationList: @unchecked Sendable {
     /// Parses one DER CRL; trailing bytes are an error.
     public convenience init(derEncoded bytes: [UInt8]) throws(OpenSSLError) {
         OpenSSLError.clearQueue()
-        let parsed: OpaquePointer? = bytes.withUnsafeBufferPointer { buffer in
-            var cursor = buffer.baseAddress
-            let crl = d2i_X509_CRL(nil, &cursor, buffer.count)
-            if let crl, let cursor, let base = buffer.baseAddress, cursor - base != buffer.count {
-                X509_CRL_free(crl)
-                return nil
-            }
-            return crl
-        }
+        let parsed = decodeDER(bytes, { d2i_X509_CRL(nil, $0, $1) }, free: X509_CRL_free)
         guard let parsed else { throw OpenSSLError.drain(.malformedInput, "not a single DER-encoded CRL (\(bytes.count) bytes)") }
         self.init(taking: parsed)
     }
 
     public var derBytes: [UInt8] {
-        var output: UnsafeMutablePointer<UInt8>? = nil
-        let length = i2d_X509_CRL(pointer, &output)
-        guard length > 0, let output else { return [] }
-        defer { CRYPTO_free(output, #fileID, #line) }
-        return Array(UnsafeBufferPointer(start: output, count: Int(length)))
+        return encodeDER { i2d_X509_CRL(pointer, $0) }
     }
 
     public var pem: String {

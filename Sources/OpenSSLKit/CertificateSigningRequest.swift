@@ -23,19 +23,15 @@ public final class CertificateSigningRequest: @unchecked Sendable {
         }
         OpenSSLError.clearQueue()
         let isPEM = bytes.starts(with: Array("-----BEGIN".utf8)) || String(decoding: bytes.prefix(512), as: UTF8.self).contains("-----BEGIN")
-        let parsed: OpaquePointer? = bytes.withUnsafeBufferPointer { buffer in
-            if isPEM {
+        let parsed: OpaquePointer?
+        if isPEM {
+            parsed = bytes.withUnsafeBufferPointer { buffer in
                 guard let bio = BIO_new_mem_buf(buffer.baseAddress, Int32(buffer.count)) else { return nil }
                 defer { BIO_free(bio) }
                 return PEM_read_bio_X509_REQ(bio, nil, nil, nil)
             }
-            var cursor = buffer.baseAddress
-            let request = d2i_X509_REQ(nil, &cursor, buffer.count)
-            if let request, let cursor, let base = buffer.baseAddress, cursor - base != buffer.count {
-                X509_REQ_free(request)
-                return nil
-            }
-            return request
+        } else {
+            parsed = decodeDER(bytes, { d2i_X509_REQ(nil, $0, $1) }, free: X509_REQ_free)
         }
         guard let parsed else {
             throw OpenSSLError.drain(.malformedInput, isPEM ? "not a PEM CERTIFICATE REQUEST" : "not a single DER-encoded PKCS#10 request (\(bytes.count) bytes)")
@@ -108,11 +104,7 @@ public final class CertificateSigningRequest: @unchecked Sendable {
 
     /// The DER encoding.
     public var derBytes: [UInt8] {
-        var output: UnsafeMutablePointer<UInt8>? = nil
-        let length = i2d_X509_REQ(pointer, &output)
-        guard length > 0, let output else { return [] }
-        defer { CRYPTO_free(output, #fileID, #line) }
-        return Array(UnsafeBufferPointer(start: output, count: Int(length)))
+        return encodeDER { i2d_X509_REQ(pointer, $0) }
     }
 
     /// Makes a request signed by `key`: what a client (or a test, or the benchmark) sends.

@@ -51,15 +51,7 @@ public final class PublicKey: @unchecked Sendable {
     /// Parses a DER SubjectPublicKeyInfo.
     public convenience init(subjectPublicKeyInfo bytes: [UInt8]) throws(OpenSSLError) {
         OpenSSLError.clearQueue()
-        let parsed: OpaquePointer? = bytes.withUnsafeBufferPointer { buffer in
-            var cursor = buffer.baseAddress
-            let key = d2i_PUBKEY(nil, &cursor, buffer.count)
-            if let key, let cursor, let base = buffer.baseAddress, cursor - base != buffer.count {
-                EVP_PKEY_free(key)
-                return nil
-            }
-            return key
-        }
+        let parsed = decodeDER(bytes, { d2i_PUBKEY(nil, $0, $1) }, free: EVP_PKEY_free)
         guard let parsed else { throw OpenSSLError.drain(.malformedInput, "not a DER SubjectPublicKeyInfo") }
         self.init(taking: parsed)
     }
@@ -97,11 +89,7 @@ public final class PublicKey: @unchecked Sendable {
     }
 
     static func spki(of pointer: OpaquePointer) -> [UInt8] {
-        var output: UnsafeMutablePointer<UInt8>? = nil
-        let length = i2d_PUBKEY(pointer, &output)
-        guard length > 0, let output else { return [] }
-        defer { CRYPTO_free(output, #fileID, #line) }
-        return Array(UnsafeBufferPointer(start: output, count: Int(length)))
+        return encodeDER { i2d_PUBKEY(pointer, $0) }
     }
 }
 

@@ -48,15 +48,7 @@ public final class OCSPRequest: @unchecked Sendable {
             throw OpenSSLError(code: .malformedInput, reason: "an OCSP request is 1 to \(Self.maximumBytes) bytes; this one is \(bytes.count)", openSSLErrors: [])
         }
         OpenSSLError.clearQueue()
-        let parsed: OpaquePointer? = bytes.withUnsafeBufferPointer { buffer in
-            var cursor = buffer.baseAddress
-            let request = d2i_OCSP_REQUEST(nil, &cursor, buffer.count)
-            if let request, let cursor, let base = buffer.baseAddress, cursor - base != buffer.count {
-                OCSP_REQUEST_free(request)
-                return nil
-            }
-            return request
-        }
+        let parsed = decodeDER(bytes, { d2i_OCSP_REQUEST(nil, $0, $1) }, free: OCSP_REQUEST_free)
         guard let parsed else { throw OpenSSLError.drain(.malformedInput, "not a single DER-encoded OCSP request") }
         self.init(taking: parsed)
     }
@@ -78,11 +70,9 @@ public final class OCSPRequest: @unchecked Sendable {
         if nonce {
             guard OCSP_request_add1_nonce(request, nil, 16) == 1 else { throw OpenSSLError.drain(.operationFailed, "cannot add a nonce") }
         }
-        var output: UnsafeMutablePointer<UInt8>? = nil
-        let length = i2d_OCSP_REQUEST(request, &output)
-        guard length > 0, let output else { throw OpenSSLError.drain(.operationFailed, "cannot encode the request") }
-        defer { CRYPTO_free(output, #fileID, #line) }
-        return Array(UnsafeBufferPointer(start: output, count: Int(length)))
+        let encoded = encodeDER { i2d_OCSP_REQUEST(request, $0) }
+        guard !encoded.isEmpty else { throw OpenSSLError.drain(.operationFailed, "cannot encode the request") }
+        return encoded
     }
 
     /// The number of certificates asked about.
@@ -132,7 +122,7 @@ public struct OCSPResponseSigner: @unchecked Sendable {
     public static func errorResponse(_ status: OCSPResponseStatus) -> [UInt8] {
         guard let response = OCSP_response_create(Int32(status.rawValue), nil) else { return [] }
         defer { OCSP_RESPONSE_free(response) }
-        return encode(response)
+        return encodeDER { i2d_OCSP_RESPONSE(response, $0) }
     }
 
     /// The signed response for `request`: one SingleResponse per CertID with the status
@@ -176,15 +166,7 @@ public struct OCSPResponseSigner: @unchecked Sendable {
             throw OpenSSLError.drain(.operationFailed, "cannot wrap the response")
         }
         defer { OCSP_RESPONSE_free(response) }
-        return Self.encode(response)
-    }
-
-    private static func encode(_ response: OpaquePointer) -> [UInt8] {
-        var output: UnsafeMutablePointer<UInt8>? = nil
-        let length = i2d_OCSP_RESPONSE(response, &output)
-        guard length > 0, let output else { return [] }
-        defer { CRYPTO_free(output, #fileID, #line) }
-        return Array(UnsafeBufferPointer(start: output, count: Int(length)))
+        return encodeDER { i2d_OCSP_RESPONSE(response, $0) }
     }
 }
 
@@ -197,11 +179,9 @@ public struct OCSPResponseSummary: Sendable, Equatable {
 
     public init(derEncoded bytes: [UInt8]) throws(OpenSSLError) {
         OpenSSLError.clearQueue()
-        let parsed: OpaquePointer? = bytes.withUnsafeBufferPointer { buffer in
-            var cursor = buffer.baseAddress
-            return d2i_OCSP_RESPONSE(nil, &cursor, buffer.count)
+        guard let parsed = decodeDER(bytes, { d2i_OCSP_RESPONSE(nil, $0, $1) }, free: OCSP_RESPONSE_free) else {
+            throw OpenSSLError.drain(.malformedInput, "not a single DER OCSP response")
         }
-        guard let parsed else { throw OpenSSLError.drain(.malformedInput, "not a DER OCSP response") }
         defer { OCSP_RESPONSE_free(parsed) }
         guard let status = OCSPResponseStatus(rawValue: Int(OCSP_response_status(parsed))) else {
             throw OpenSSLError(code: .malformedInput, reason: "unknown OCSP response status", openSSLErrors: [])
