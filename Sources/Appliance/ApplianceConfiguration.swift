@@ -151,11 +151,14 @@ public struct ApplianceConfiguration: Sendable, Equatable {
         do {
             try ca.validate()
         } catch {
-            let key: ConfigurationKey = switch error.reason {
-            case let reason where reason.contains("URL"): .publicBaseURL
-            case let reason where reason.contains("identifier"): .caPolicyOID
-            case let reason where reason.contains("validit"): .caIssuingValidityDays
-            default: .caIssuingSubject
+            let key: ConfigurationKey = switch error.setting {
+            case .algorithm: .caAlgorithm
+            case .rootSubject: .caRootSubject
+            case .issuingSubject: .caIssuingSubject
+            case .validity: .caIssuingValidityDays
+            case .publicBaseURL: .publicBaseURL
+            case .policyOID: .caPolicyOID
+            case .crlValidity: .caCRLValidityHours
             }
             throw invalid(key, try string(key) ?? "", error.reason)
         }

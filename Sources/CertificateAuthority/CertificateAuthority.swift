@@ -76,7 +76,11 @@ public final class CertificateAuthority: Sendable {
     /// recorded in the ledger. Keys are sealed under `sealing` in `keysDirectory`, in files
     /// named by certificate serial, so that an interrupted attempt never collides with the next.
     public static func initialize(database: Database, ledger: Ledger, settings: CASettings, keysDirectory: String, sealing: SealingSecret, logger: Logger, clock: @escaping @Sendable () -> Int64 = LedgerTime.nowMilliseconds) async throws(CAError) -> CertificateAuthority {
-        try settings.validate()
+        do {
+            try settings.validate()
+        } catch {
+            throw CAError(.invalidSettings, error.reason)
+        }
         let store = try CertificateStore(database: database)
         guard try store.hierarchy() == nil else { throw CAError(.alreadyInitialized, "this data directory already has a CA") }
         let now = clock() / 1000

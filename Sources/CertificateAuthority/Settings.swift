@@ -55,28 +55,39 @@ public struct CASettings: Sendable, Equatable {
     public var issuingCertificateURL: String { publicBaseURL + "/ca/issuing" }
     public var rootCertificateURL: String { publicBaseURL + "/ca/root" }
 
+    /// The setting a validation failure is about, so that configuration can name its key.
+    public enum Setting: Sendable, Equatable {
+        case algorithm, rootSubject, issuingSubject, validity, publicBaseURL, policyOID, crlValidity
+    }
+
+    /// A setting that cannot be used, and why.
+    public struct Invalid: Error, Equatable {
+        public let setting: Setting
+        public let reason: String
+    }
+
     /// Checks what would otherwise fail deep inside OpenSSL or be baked into certificates wrong.
-    public func validate() throws(CAError) {
+    public func validate() throws(Invalid) {
         guard Self.caAlgorithms.contains(algorithm) else {
-            throw CAError(.invalidSettings, "a CA key is \(Self.caAlgorithms.map(\.rawValue).joined(separator: " or ")), not \(algorithm.rawValue)")
+            throw Invalid(setting: .algorithm, reason: "a CA key is \(Self.caAlgorithms.map(\.rawValue).joined(separator: " or ")), not \(algorithm.rawValue)")
         }
         guard Self.isPlainURL(publicBaseURL) else {
-            throw CAError(.invalidSettings, "the public base URL must be http:// or https:// followed by a host (and port, path) without spaces or commas: \(publicBaseURL)")
+            throw Invalid(setting: .publicBaseURL, reason: "the public base URL must be http:// or https:// followed by a host (and port, path) without spaces or commas: \(publicBaseURL)")
         }
         guard Self.isOID(policyOID) else {
-            throw CAError(.invalidSettings, "\(policyOID) is not a dotted object identifier")
+            throw Invalid(setting: .policyOID, reason: "\(policyOID) is not a dotted object identifier")
         }
         guard rootValidityDays >= 1, issuingValidityDays >= 1, issuingValidityDays <= rootValidityDays else {
-            throw CAError(.invalidSettings, "CA validities must be at least a day, and the issuing CA's at most the root's")
+            throw Invalid(setting: .validity, reason: "CA validities must be at least a day, and the issuing CA's at most the root's")
         }
         guard crlValidityHours >= 1, crlValidityHours <= 24 * 366 else {
-            throw CAError(.invalidSettings, "the CRL validity is 1 hour to a year")
+            throw Invalid(setting: .crlValidity, reason: "the CRL validity is 1 hour to a year")
         }
-        for name in [rootSubject, issuingSubject] where name.value(of: "CN") == nil {
-            throw CAError(.invalidSettings, "a CA name needs a CN: \(name.text)")
+        for (setting, name) in [(Setting.rootSubject, rootSubject), (.issuingSubject, issuingSubject)] where name.value(of: "CN") == nil {
+            throw Invalid(setting: setting, reason: "a CA name needs a CN: \(name.text)")
         }
         guard rootSubject != issuingSubject else {
-            throw CAError(.invalidSettings, "the root and issuing CA need different names")
+            throw Invalid(setting: .issuingSubject, reason: "the root and issuing CA need different names")
         }
     }
 

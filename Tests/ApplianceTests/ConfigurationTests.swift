@@ -96,6 +96,31 @@ struct ConfigurationTests {
         }
     }
 
+    @Test("CA settings: defaults, and each invalid one named by its key")
+    func caSettings() async throws {
+        let defaults = try await ApplianceConfiguration.load(environment: [:])
+        #expect(defaults.ca.algorithm == .ecdsaP256 && defaults.ca.publicBaseURL == "http://127.0.0.1:8080" && defaults.ca.crlValidityHours == 168)
+        #expect(defaults.ca.rootSubject.value(of: "CN")?.hasPrefix("Notarium Root CA") == true)
+        let set = try await ApplianceConfiguration.load(flags: [.caAlgorithm: "rsa-3072", .caRootSubject: "CN=Example Root,O=Example,C=CH"], environment: ["NOTARIUM_PUBLIC_BASE_URL": "https://notary.example.org/"])
+        #expect(set.ca.algorithm == .rsa3072 && set.ca.publicBaseURL == "https://notary.example.org" && set.ca.rootSubject.value(of: "C") == "CH")
+        let invalid: [(ConfigurationKey, String)] = [
+            (.caAlgorithm, "ecdsa-p384"), (.caAlgorithm, "dsa"),
+            (.publicBaseURL, "ftp://notary.example.org"), (.publicBaseURL, "http://a b"), (.publicBaseURL, "http://x,y"), (.publicBaseURL, "http://"),
+            (.caPolicyOID, "1.2.x"), (.caPolicyOID, "3.1"), (.caPolicyOID, "1.02"),
+            (.caRootSubject, "just text"), (.caRootSubject, "O=No Common Name"), (.caIssuingSubject, "CN=a+OU=b"),
+            (.caRootValidityDays, "0"), (.caIssuingValidityDays, "abc"), (.caCRLValidityHours, "0"), (.caCRLValidityHours, "9000"),
+        ]
+        for (key, value) in invalid {
+            let error = await configurationError { _ = try await ApplianceConfiguration.load(flags: [key: value], environment: [:]) }
+            #expect(error?.key == key && error?.code == .invalidValue, "\(key.rawValue) = \(value): \(String(describing: error))")
+        }
+        // Settings that are each fine but not together are named too.
+        let longer = await configurationError { _ = try await ApplianceConfiguration.load(flags: [.caRootValidityDays: "10", .caIssuingValidityDays: "20"], environment: [:]) }
+        #expect(longer?.key == .caIssuingValidityDays)
+        let same = await configurationError { _ = try await ApplianceConfiguration.load(flags: [.caRootSubject: "CN=Same", .caIssuingSubject: "CN=Same"], environment: [:]) }
+        #expect(same?.key == .caIssuingSubject)
+    }
+
     @Test("a setting of the wrong shape (a list where a path belongs) is an error, not the default")
     func wrongShape() async throws {
         let directory = TemporaryDirectory()
