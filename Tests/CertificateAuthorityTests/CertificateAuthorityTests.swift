@@ -189,7 +189,7 @@ struct CertificateAuthorityTests {
     }
 
     @Test("bad requests are refused by name and change nothing", arguments: [
-        "truncated", "garbage", "bad-signature", "rsa-1024", "secp256k1", "no-cn", "tls-server-uri", "bad-host", "empty",
+        "truncated", "garbage", "oversized", "bad-signature", "rsa-1024", "secp256k1", "no-cn", "tls-server-uri", "bad-host", "empty",
     ])
     func badRequests(kind: String) async throws {
         let ca = try await TestCA()
@@ -209,6 +209,7 @@ struct CertificateAuthorityTests {
         switch kind {
         case "truncated": return (.malformedRequest, Array(good.prefix(good.count - 10)), .signer)
         case "garbage": return (.malformedRequest, Array("-----BEGIN CERTIFICATE REQUEST-----\nnot base64\n-----END CERTIFICATE REQUEST-----\n".utf8), .signer)
+        case "oversized": return (.malformedRequest, good + [UInt8](repeating: 0, count: CertificateSigningRequest.maximumBytes), .signer)
         case "empty": return (.malformedRequest, [], .signer)
         case "bad-signature":
             var bytes = good
@@ -256,6 +257,53 @@ struct CertificateAuthorityTests {
         }
         #expect(ca.ledger.size == size)
         #expect(ca.authority.currentCRL.number == number)
+    }
+
+    @Test("a key file that is not the key of its certificate is refused when the CA opens")
+    func keyMismatch() async throws {
+        let ca = try await TestCA()
+        defer { ca.close() }
+        let keys = ca.directory.file("keys")
+        let hierarchy = ca.authority.hierarchy
+        let issuingFile = keys + "/ca-issuing-\(hierarchy.issuing.serialHex).key"
+        try FileManager.default.removeItem(atPath: issuingFile)
+        try FileManager.default.copyItem(atPath: keys + "/ca-ocsp-\(hierarchy.ocspResponder.serialHex).key", toPath: issuingFile)
+        let error = await caught(CAError.self) {
+            _ = try CertificateAuthority.open(
+                database: ca.database, ledger: ca.ledger, settings: try TestCA.settings(), keysDirectory: keys,
+                sealing: .keyFile(path: ca.directory.file("seal.key")), logger: .init(label: "test"))
+        }
+        #expect(error?.code == .key, "\(String(describing: error))")
+    }
+
+    @Test("maintenance re-signs the root CRL a month before its nextUpdate and replaces the OCSP responder a month before it expires")
+    func rootCRLAndResponderRenewal() async throws {
+        final class Clock: Sendable { let now = Mutex<Int64>(LedgerTime.nowMilliseconds()) }
+        let clock = Clock()
+        let ca = try await TestCA(clock: { clock.now.withLock { $0 } })
+        defer { ca.close() }
+        let rootCRL = try #require(try ca.authority.store.currentRootCRL())
+        let oldResponder = ca.authority.hierarchy.ocspResponder
+        let size = ca.ledger.size
+        clock.now.withLock { $0 += 340 * 86_400_000 }
+        let done = try await ca.authority.maintain()
+        #expect(done.count == 3, "\(done)")
+        #expect(try ca.authority.store.currentRootCRL()?.number == rootCRL.number + 1)
+        let newResponder = ca.authority.hierarchy.ocspResponder
+        #expect(newResponder.serialHex != oldResponder.serialHex)
+        #expect(ca.ledger.size == size + 1)
+        #expect(try ca.ledger.entry(size).type == .certificateIssued)
+        // The new responder signs, and the stored hierarchy names it.
+        #expect(try ca.authority.store.hierarchy()?.ocspResponder.serialHex == newResponder.serialHex)
+        let issued = try await ca.authority.issue(request: try request().1, profile: .signer).certificate
+        let (response, status) = ca.authority.ocspResponse(for: try OCSPRequest.create(certificate: issued, issuer: ca.authority.hierarchy.issuing, nonce: false))
+        #expect(status == .successful)
+        #expect(try OCSPResponseSummary(derEncoded: response).certificateStatuses == [.good])
+        // A reopened CA finds the new responder's key.
+        let reopened = try CertificateAuthority.open(
+            database: ca.database, ledger: ca.ledger, settings: try TestCA.settings(), keysDirectory: ca.directory.file("keys"),
+            sealing: .keyFile(path: ca.directory.file("seal.key")), logger: .init(label: "test"))
+        #expect(reopened.hierarchy.ocspResponder.serialHex == newResponder.serialHex)
     }
 
     @Test("maintenance re-signs the CRL with a new number once half its validity has passed")

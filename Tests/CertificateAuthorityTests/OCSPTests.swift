@@ -64,6 +64,20 @@ struct OCSPTests {
         }
     }
 
+    @Test("a request about more than 32 certificates gets malformedRequest")
+    func tooManyCertificates() async throws {
+        let ca = try await TestCA()
+        defer { ca.close() }
+        try ca.writeTrustFiles()
+        let out = ca.directory.file("many.der")
+        let serials = (1...33).flatMap { ["-serial", String($0)] }
+        let made = try runProcess("/usr/bin/openssl", ["ocsp", "-issuer", ca.directory.file("issuing.pem"), "-reqout", out] + serials)
+        #expect(made.status == 0, "\(made.standardError)")
+        let request = try readBytes(out)
+        #expect(try OCSPRequest(derEncoded: request).count == 33)
+        #expect(ca.authority.ocspResponse(for: request).status == .malformedRequest)
+    }
+
     @Test("a request about another CA's certificate is answered unauthorized")
     func otherIssuer() async throws {
         let ca = try await TestCA()
