@@ -199,3 +199,35 @@ func profileCASteps(directory: String) async throws {
     }
     emit(["bench": "ca.steps", "step": "issue-whole-with-sync", "microseconds": ((now() - start) / 500 * 1e7).rounded() / 10])
 }
+
+/// Not a benchmark: issues certificates from 64 tasks forever on the data directory `path`
+/// (creating it and its CA on first use), printing `acked SERIAL SHA256 SEQ` after each
+/// issuance returned, for the CA's kill -9 test.
+func caCrashWriter(path: String) async throws -> Never {
+    var logger = Logger(label: "ca-crash-writer")
+    logger.logLevel = .error
+    let configuration = try await ApplianceConfiguration.load(flags: [.data: path], environment: [:])
+    let data = try DataDirectory.openOrInitialize(at: path, sealKeyFile: configuration.sealKeyFile, logger: logger)
+    let (ledger, _) = try data.openLedger(configuration: configuration, withSigner: false, logger: logger)
+    let authority = try await data.openCA(configuration: configuration, ledger: ledger, create: true, logger: logger)
+    let requests = try (0..<64).map { n in
+        try CertificateSigningRequest.create(key: try PrivateKey.generate(.ecdsaP256), subject: try DistinguishedName(parsing: "CN=Crash \(n)")).derBytes
+    }
+    final class Output: Sendable { let lock = Mutex<Void>(()) }
+    let output = Output()
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for worker in 0..<64 {
+            group.addTask {
+                while true {
+                    let issued = try await authority.issue(request: requests[worker], profile: .signer)
+                    output.lock.withLock { _ in
+                        print("acked \(issued.record.serialHex) \(issued.record.sha256) \(issued.receipt.seq)")
+                        fflush(nil)
+                    }
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+    exit(0)
+}

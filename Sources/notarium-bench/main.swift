@@ -5,7 +5,7 @@
 //
 // `notarium-bench crash-writer DIR` and `ledger-crash-writer DIR` are not benchmarks: they
 // append forever (raw synced batches; ledger appends from 64 tasks), printing each acknowledged
-// key, for the kill -9 durability tests.
+// key, for the kill -9 durability tests; `ca-crash-writer DIR` likewise issues certificates.
 import Appliance
 import Foundation
 import RocksDBStore
@@ -39,7 +39,7 @@ func parseOptions(_ arguments: [String]) -> BenchOptions {
         case "-h", "--help":
             print("usage: notarium-bench [--seconds S (default 3)] [--dir DIR (default ./notarium-bench-data)]")
             print("                      [--only rocksdb.write-batch|ledger.append|ledger.scale|ca|ca.steps] [--entries N (default 1000000)]")
-            print("       notarium-bench crash-writer DIR | ledger-crash-writer DIR   (for the durability tests)")
+            print("       notarium-bench crash-writer DIR | ledger-crash-writer DIR | ca-crash-writer DIR   (durability tests)")
             exit(0)
         default: fail("unknown argument \(arguments[index])")
         }
@@ -155,6 +155,10 @@ do {
     if arguments.first == "ledger-crash-writer" {
         guard arguments.count == 2 else { fail("usage: notarium-bench ledger-crash-writer DIR") }
         try await ledgerCrashWriter(directory: arguments[1])
+    }
+    if arguments.first == "ca-crash-writer" {
+        guard arguments.count == 2 else { fail("usage: notarium-bench ca-crash-writer DIR") }
+        try await caCrashWriter(path: arguments[1])
     }
     let options = parseOptions(arguments)
     try FileManager.default.createDirectory(atPath: options.directory, withIntermediateDirectories: true)
