@@ -51,11 +51,20 @@ let package = Package(
             ]
         ),
 
+        /// The RFC 3161 time-stamp authority: tokens over HTTP, for ledger entries and checkpoints.
+        .target(
+            name: "TimeStamping",
+            dependencies: [
+                "OpenSSLKit", "CertificateAuthority", "Ledger", "RocksDBStore", "Sodium",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // MARK: The appliance: configuration, data directory, logging
         .target(
             name: "Appliance",
             dependencies: [
-                "RocksDBStore", "Sodium", "OpenSSLKit", "CanonicalJSON", "Ledger", "CertificateAuthority",
+                "RocksDBStore", "Sodium", "OpenSSLKit", "CanonicalJSON", "Ledger", "CertificateAuthority", "TimeStamping",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -66,7 +75,7 @@ let package = Package(
         .target(
             name: "NotariumServer",
             dependencies: [
-                "Appliance", "Ledger", "CanonicalJSON", "CertificateAuthority", "OpenSSLKit",
+                "Appliance", "Ledger", "CanonicalJSON", "CertificateAuthority", "OpenSSLKit", "TimeStamping",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -74,7 +83,7 @@ let package = Package(
         .target(
             name: "NotariumCLI",
             dependencies: [
-                "Appliance", "RocksDBStore", "Sodium", "Ledger", "CanonicalJSON", "CertificateAuthority", "OpenSSLKit",
+                "Appliance", "RocksDBStore", "Sodium", "Ledger", "CanonicalJSON", "CertificateAuthority", "OpenSSLKit", "TimeStamping",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -92,7 +101,7 @@ let package = Package(
         .executableTarget(
             name: "notarium-bench",
             dependencies: [
-                "RocksDBStore", "Appliance", "Ledger", "CanonicalJSON", "Sodium", "CertificateAuthority", "OpenSSLKit",
+                "RocksDBStore", "Appliance", "Ledger", "CanonicalJSON", "Sodium", "CertificateAuthority", "OpenSSLKit", "TimeStamping",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -115,6 +124,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["check_chain.py"]),
+        .testTarget(
+            name: "TimeStampingTests",
+            dependencies: [
+                "TimeStamping", "CertificateAuthority", "OpenSSLKit", "Ledger", "RocksDBStore", "Sodium", "NotariumTestKit",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["rfc3161_client_check.py"]),
         .testTarget(name: "ApplianceTests", dependencies: ["Appliance", "RocksDBStore", "NotariumTestKit"]),
         .testTarget(name: "NotariumServerTests", dependencies: ["Appliance", "NotariumServer", "NotariumTestKit"]),
         .testTarget(name: "NotariumCLITests", dependencies: ["Appliance", "Sodium", "NotariumTestKit"]),

@@ -55,6 +55,14 @@ if $with_tests; then
       || python3 -m pip install --quiet --break-system-packages 'cryptography>=43'
     python3 -c 'import cryptography.x509.verification' || { echo "notarium: cryptography 43+ is not importable by $(command -v python3)" >&2; exit 1; }
   fi
+  # rfc3161-client (Trail of Bits): an independent RFC 3161 client and verifier with a strict
+  # DER parser, for the TSA interoperability tests.
+  if ! python3 -c 'import rfc3161_client' 2>/dev/null; then
+    echo "notarium: installing rfc3161-client for the TSA interoperability tests"
+    python3 -m pip install --quiet rfc3161-client 2>/dev/null \
+      || python3 -m pip install --quiet --break-system-packages rfc3161-client
+    python3 -c 'import rfc3161_client' || { echo "notarium: rfc3161-client is not importable by $(command -v python3)" >&2; exit 1; }
+  fi
 fi
 
 if ! command -v swift >/dev/null 2>&1; then

@@ -1,4 +1,5 @@
 import CertificateAuthority
+import TimeStamping
 import Foundation
 import OpenSSLKit
 import Configuration
@@ -28,6 +29,8 @@ public struct ApplianceConfiguration: Sendable, Equatable {
     public var checkpointIntervalSeconds: Int
     /// The CA's settings (`ca.*`, `public-base-url`).
     public var ca: CASettings
+    /// The TSA's settings (`tsa.*`).
+    public var tsa: TSASettings
     /// The file the settings were read from, if any.
     public var configurationFile: String?
 
@@ -163,10 +166,31 @@ public struct ApplianceConfiguration: Sendable, Equatable {
             throw invalid(key, try string(key) ?? "", error.reason)
         }
 
+        var tsa = TSASettings()
+        tsa.policyOID = try string(.tsaPolicyOID) ?? ""
+        tsa.otherAcceptedPolicies = (try string(.tsaAcceptedPolicies) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        func milliseconds(_ key: ConfigurationKey) throws(ConfigurationError) -> Int {
+            let text = try string(key) ?? ""
+            guard let value = Int(text) else { throw invalid(key, text, "expected whole milliseconds") }
+            return value
+        }
+        tsa.accuracyMilliseconds = try milliseconds(.tsaAccuracy)
+        tsa.clockToleranceMilliseconds = try milliseconds(.tsaClockTolerance)
+        tsa.subject = try name(.tsaSubject, "CN=Notarium Time-Stamp Authority \(host),O=Notarium")
+        let includeText = try string(.tsaIncludeName) ?? ""
+        guard let include = Bool(includeText.lowercased()) else { throw invalid(.tsaIncludeName, includeText, "expected true or false") }
+        tsa.includeName = include
+        do {
+            try tsa.validate()
+        } catch {
+            let key = ConfigurationKey(rawValue: error.setting) ?? .tsaPolicyOID
+            throw invalid(key, try string(key) ?? "", error.reason)
+        }
+
         return ApplianceConfiguration(
             dataDirectory: data, listen: listen, logLevel: level, logFormat: format, sealKeyFile: sealKeyFile,
             ledgerOrigin: origin, ledgerOriginIsExplicit: explicitOrigin != nil, checkpointIntervalSeconds: interval,
-            ca: ca, configurationFile: filePath)
+            ca: ca, tsa: tsa, configurationFile: filePath)
     }
 
     /// This host's name followed by `/notarium`.

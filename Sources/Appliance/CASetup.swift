@@ -50,23 +50,28 @@ extension DataDirectory {
 
     /// Writes root-ca.pem, root-ca.cer and ca-chain.pem (issuing CA, then root) to `directory`.
     public func writePublicFiles(_ hierarchy: Hierarchy, to directory: String? = nil) throws(DataDirectoryError) {
-        let folder = directory ?? publicPath
-        if access(folder, F_OK) != 0 && mkdir(folder, 0o755) != 0 {
-            throw DataDirectoryError(.cannotCreate, "cannot create \(folder): \(String(cString: strerror(errno)))")
-        }
         let files: [(String, [UInt8])] = [
             ("root-ca.pem", Array(hierarchy.root.pem.utf8)),
             ("root-ca.cer", hierarchy.root.derBytes),
             ("ca-chain.pem", Array(hierarchy.chainPEM.utf8)),
         ]
         for (name, bytes) in files {
-            let file = folder + "/" + name
-            guard let handle = fopen(file, "wb") else {
-                throw DataDirectoryError(.cannotCreate, "cannot write \(file): \(String(cString: strerror(errno)))")
-            }
-            let written = fwrite(bytes, 1, bytes.count, handle)
-            fclose(handle)
-            guard written == bytes.count else { throw DataDirectoryError(.cannotCreate, "cannot write \(file)") }
+            try writePublicFile(name, bytes, in: directory)
         }
+    }
+
+    /// Writes one file of `DATA/public/` (or `directory`), creating the folder if needed.
+    func writePublicFile(_ name: String, _ bytes: [UInt8], in directory: String? = nil) throws(DataDirectoryError) {
+        let folder = directory ?? publicPath
+        if access(folder, F_OK) != 0 && mkdir(folder, 0o755) != 0 {
+            throw DataDirectoryError(.cannotCreate, "cannot create \(folder): \(String(cString: strerror(errno)))")
+        }
+        let file = folder + "/" + name
+        guard let handle = fopen(file, "wb") else {
+            throw DataDirectoryError(.cannotCreate, "cannot write \(file): \(String(cString: strerror(errno)))")
+        }
+        let written = fwrite(bytes, 1, bytes.count, handle)
+        fclose(handle)
+        guard written == bytes.count else { throw DataDirectoryError(.cannotCreate, "cannot write \(file)") }
     }
 }

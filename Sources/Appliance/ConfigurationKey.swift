@@ -37,6 +37,18 @@ public enum ConfigurationKey: String, CaseIterable, Sendable {
     case caPolicyOID = "ca.policy-oid"
     /// Hours from a CRL's thisUpdate to its nextUpdate; it is re-signed at half of that.
     case caCRLValidityHours = "ca.crl-validity-hours"
+    /// The time-stamp policy OID of tokens whose request names none.
+    case tsaPolicyOID = "tsa.policy-oid"
+    /// Further policy OIDs a request may ask for, comma-separated; empty for none.
+    case tsaAcceptedPolicies = "tsa.accepted-policies"
+    /// The accuracy stated in every token, in milliseconds (0 leaves it out).
+    case tsaAccuracy = "tsa.accuracy-ms"
+    /// How far the clock may step back, in milliseconds, before the TSA stops issuing.
+    case tsaClockTolerance = "tsa.clock-tolerance-ms"
+    /// The TSA certificate's name (RFC 4514), fixed when the TSA is created.
+    case tsaSubject = "tsa.subject"
+    /// Whether tokens carry the TSA's name (TSTInfo `tsa`): true or false.
+    case tsaIncludeName = "tsa.include-name"
 
     /// The embedded default; nil when the default derives from another key.
     public var defaultValue: String? {
@@ -56,6 +68,12 @@ public enum ConfigurationKey: String, CaseIterable, Sendable {
         case .caIssuingValidityDays: "3652"
         case .caPolicyOID: NotariumOID.defaultCertificatePolicy
         case .caCRLValidityHours: "168"
+        case .tsaPolicyOID: NotariumOID.defaultTimeStampPolicy
+        case .tsaAcceptedPolicies: ""
+        case .tsaAccuracy: "1000"
+        case .tsaClockTolerance: "1000"
+        case .tsaSubject: nil
+        case .tsaIncludeName: "true"
         }
     }
 

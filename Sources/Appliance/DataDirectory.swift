@@ -4,6 +4,7 @@ import Ledger
 import Logging
 import RocksDBStore
 import Sodium
+import TimeStamping
 
 /// The appliance's data directory and the database in it.
 ///
@@ -18,7 +19,7 @@ public final class DataDirectory: Sendable {
     /// The layout this build writes and reads. A newer layout is refused, not guessed at.
     public static let formatVersion = 1
     /// Column families every data directory has.
-    static let columnFamilies = ["meta"] + LedgerStorage.columnFamilies + CertificateStore.columnFamilies
+    static let columnFamilies = ["meta"] + LedgerStorage.columnFamilies + CertificateStore.columnFamilies + TimeStampAuthority.columnFamilies
 
     public let path: String
     public let database: Database

@@ -11,3 +11,6 @@
 #include <openssl/ocsp.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
+#include <openssl/ts.h>
+#include <openssl/pkcs7.h>
+#include <openssl/ess.h>

@@ -215,6 +215,13 @@ public final class CertificateAuthority: Sendable {
         return IssuedCertificate(record: record, receipt: receipt)
     }
 
+    /// Certifies a key another part of the appliance holds and seals itself (the TSA's), with a
+    /// `key-certified` ledger entry; `alongside` is written in the same batch, so that the
+    /// owner's record of its certificate and the ledger agree after any crash.
+    public func certifyApplianceKey(_ publicKey: PublicKey, subject: DistinguishedName, profile: CertificateProfile, extraBody: [String: JSONValue] = [:], alongside: WriteBatch = WriteBatch()) async throws(CAError) -> IssuedCertificate {
+        try await issue(publicKey: publicKey, subject: subject, names: [], profile: profile, type: .keyCertified, extraBody: extraBody, alongside: alongside)
+    }
+
     /// Picks a serial no stored certificate and no issuance in flight has.
     private func reserveSerial() throws(CAError) -> [UInt8] {
         for _ in 0..<8 {
@@ -449,7 +456,8 @@ public final class CertificateAuthority: Sendable {
 
     // MARK: - Keys
 
-    static func seal(_ key: PrivateKey, to path: String, label: String, sealing: SealingSecret) throws(CAError) {
+    /// Seals `key` (PKCS#8) to `path` under the data directory's seal key; the TSA uses it too.
+    public static func seal(_ key: PrivateKey, to path: String, label: String, sealing: SealingSecret) throws(CAError) {
         do {
             let secret = key.withPKCS8 { SecureBytes(copying: $0) }
             guard let secret else { throw CAError(.key, "cannot export the new key for sealing") }
@@ -463,13 +471,13 @@ public final class CertificateAuthority: Sendable {
         }
     }
 
-    /// Unseals a CA key and checks it is the private half of `certificate`.
-    static func unseal(_ path: String, sealing: SealingSecret, matching certificate: Certificate) throws(CAError) -> PrivateKey {
+    /// Unseals a key sealed by `seal` and checks it is the private half of `certificate`.
+    public static func unseal(_ path: String, sealing: SealingSecret, matching certificate: Certificate) throws(CAError) -> PrivateKey {
         let secret: SecureBytes
         do {
             secret = try SealedKey(contentsOf: path).unseal(with: sealing)
         } catch {
-            throw CAError(.key, "cannot open the CA key \(path): \(error.reason)")
+            throw CAError(.key, "cannot open the sealed key \(path): \(error.reason)")
         }
         let key = try crypto { () throws(OpenSSLError) in try secret.withUnsafeBytes { bytes throws(OpenSSLError) in try PrivateKey(pkcs8: bytes) } }
         guard key.subjectPublicKeyInfo == certificate.publicKey?.subjectPublicKeyInfo else {

@@ -3,6 +3,7 @@ import CertificateAuthority
 import Hummingbird
 import Ledger
 import Logging
+import TimeStamping
 import NIOCore
 
 /// The request context of every route.
@@ -19,6 +20,7 @@ public func buildApplication(
     dataDirectory: DataDirectory,
     ledger: Ledger,
     authority: CertificateAuthority? = nil,
+    tsa: TimeStampAuthority? = nil,
     logger: Logger,
     onListening: @escaping @Sendable (ListenAddress) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
@@ -28,6 +30,7 @@ public func buildApplication(
     HealthRoutes(dataDirectory: dataDirectory).register(on: router)
     LedgerRoutes(ledger: ledger).register(on: router)
     if let authority { CARoutes(authority: authority).register(on: router) }
+    if let tsa { TSARoutes(tsa: tsa).register(on: router) }
 
     return Application(
         router: router,

@@ -31,6 +31,9 @@ public func runAppliance(configuration: ApplianceConfiguration, logger: Logger) 
         "ca.issuing": "\(authority.hierarchy.issuing.subject)", "ca.public-files": "\(dataDirectory.publicPath)",
         "ca.base-url": "\(authority.settings.publicBaseURL)",
     ])
+    // The TSA is created on first start too, its key certified by the CA just opened.
+    let tsa = try await dataDirectory.openTSA(configuration: configuration, authority: authority, create: true, logger: logger)
+    logger.info("TSA open", metadata: ["tsa.certificate": "\(tsa.certificate.serialHex)", "tsa.policy": "\(tsa.settings.policyOID)"])
     let maintenance = Task {
         while !Task.isCancelled {
             do {
@@ -45,7 +48,7 @@ public func runAppliance(configuration: ApplianceConfiguration, logger: Logger) 
     let checkpointer = Checkpointer(ledger: ledger, signer: signer!, logger: logger)
     let periodic = Task { await checkpointer.run(every: configuration.checkpointIntervalSeconds) }
     let application = buildApplication(
-        configuration: configuration, dataDirectory: dataDirectory, ledger: ledger, authority: authority, logger: logger,
+        configuration: configuration, dataDirectory: dataDirectory, ledger: ledger, authority: authority, tsa: tsa, logger: logger,
         onListening: { address in
             print("notariumd \(NotariumVersion.version) listening on http://\(address) (data: \(configuration.dataDirectory))")
             fflushStandardOutput()

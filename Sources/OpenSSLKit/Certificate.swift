@@ -52,7 +52,8 @@ public final class Certificate: @unchecked Sendable {
         return Array(digest[0..<Int(length)])
     }
 
-    private static func format(_ name: OpaquePointer?) -> String {
+    /// An `X509_NAME` in RFC 2253 form, UTF-8 left unescaped.
+    static func format(_ name: OpaquePointer?) -> String {
         guard let name, let bio = BIO_new(BIO_s_mem()) else { return "" }
         defer { BIO_free(bio) }
         guard X509_NAME_print_ex(bio, name, 0, notarium_XN_FLAG_RFC2253()) >= 0 else { return "" }

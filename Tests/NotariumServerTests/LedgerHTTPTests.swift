@@ -3,7 +3,8 @@ import NotariumTestKit
 import Testing
 
 /// A data directory with its CA (whose creation appends 4 entries, seq 0–3), then given `count`
-/// entries with the CLI (notariumd stopped).
+/// entries with the CLI (notariumd stopped). notariumd's first start then creates the TSA,
+/// whose certificate is one more entry.
 private func dataDirectory(in directory: TemporaryDirectory, entries count: Int, type: String) throws -> String {
     let data = directory.file("data")
     let notarium = builtProduct("notarium")
@@ -34,7 +35,8 @@ struct LedgerHTTPTests {
         let line = try #require(daemon.waitForOutputLine(containing: "listening on"))
         let base = String(line.split(separator: " ")[4])  // http://127.0.0.1:PORT
 
-        // The periodic checkpointer signs the 10 entries within a couple of seconds.
+        // The periodic checkpointer signs the 11 entries (10 + the TSA's certificate) within a
+        // couple of seconds.
         var checkpoint = try curl(base + "/ledger/checkpoint")
         for _ in 0..<50 where checkpoint.status != 200 {
             usleep(100_000)
@@ -42,13 +44,13 @@ struct LedgerHTTPTests {
         }
         #expect(checkpoint.status == 200)
         #expect(checkpoint.contentType.hasPrefix("text/plain"))
-        #expect(checkpoint.body.contains("\n10\n"))
+        #expect(checkpoint.body.contains("\n11\n"))
 
         let entry = try curl(base + "/ledger/entries/4")
         #expect(entry.status == 200 && entry.contentType == "application/json")
         #expect(entry.body == raw)
 
-        let inclusion = try curl(base + "/ledger/proof/inclusion?index=4&size=10")
+        let inclusion = try curl(base + "/ledger/proof/inclusion?index=4&size=11")
         #expect(inclusion.status == 200)
         let proof = try JSONSerialization.jsonObject(with: Data(inclusion.body.utf8)) as? [String: Any]
         #expect((proof?["proof"] as? [String])?.count == 4)
@@ -57,18 +59,18 @@ struct LedgerHTTPTests {
         #expect(consistency.status == 200)
 
         let problems: [(String, Int, String)] = [
-            ("/ledger/entries/10", 404, "not-found"),
+            ("/ledger/entries/11", 404, "not-found"),
             ("/ledger/entries/-1", 400, "invalid-parameter"),
             ("/ledger/entries/01", 400, "invalid-parameter"),
             ("/ledger/entries/abc", 400, "invalid-parameter"),
             ("/ledger/proof/inclusion?index=6&size=6", 400, "invalid-range"),
-            ("/ledger/proof/inclusion?index=1&size=11", 404, "size-beyond-tree"),
+            ("/ledger/proof/inclusion?index=1&size=12", 404, "size-beyond-tree"),
             ("/ledger/proof/inclusion?index=1", 400, "missing-parameter"),
             ("/ledger/proof/inclusion?index=x&size=2", 400, "invalid-parameter"),
             ("/ledger/proof/consistency?from=4&to=3", 400, "invalid-range"),
             ("/ledger/proof/consistency?from=0&to=3", 400, "invalid-range"),
             ("/ledger/proof/consistency?from=1&to=99999999999999999999", 400, "invalid-parameter"),
-            ("/ledger/proof/consistency?from=1&to=11", 404, "size-beyond-tree"),
+            ("/ledger/proof/consistency?from=1&to=12", 404, "size-beyond-tree"),
         ]
         for (path, status, type) in problems {
             let response = try curl(base + path)

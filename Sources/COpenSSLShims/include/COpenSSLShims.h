@@ -10,6 +10,10 @@
 #include <openssl/x509v3.h>
 #include <openssl/ocsp.h>
 #include <openssl/safestack.h>
+#include <openssl/pkcs7.h>
+#include <openssl/ts.h>
+#include <openssl/ess.h>
+#include <openssl/err.h>
 
 // MARK: STACK_OF(X509)
 static inline STACK_OF(X509) *notarium_sk_X509_new_null(void) { return sk_X509_new_null(); }
@@ -62,5 +66,25 @@ static inline EVP_PKEY *notarium_generate_ed25519_key(void) {
 /// RFC 2253 name printing (XN_FLAG_RFC2253, an OR of macros Swift does not import), but with
 /// non-ASCII characters left as UTF-8 rather than escaped as \C3\BC: names are for people.
 static inline unsigned long notarium_XN_FLAG_RFC2253(void) { return XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB; }
+
+// MARK: RFC 3161 tokens: PKCS7 fields that have no accessor function
+
+static inline int notarium_sk_ASN1_UTF8STRING_num(const STACK_OF(ASN1_UTF8STRING) *stack) { return sk_ASN1_UTF8STRING_num(stack); }
+static inline ASN1_UTF8STRING *notarium_sk_ASN1_UTF8STRING_value(const STACK_OF(ASN1_UTF8STRING) *stack, int index) {
+    return sk_ASN1_UTF8STRING_value(stack, index);
+}
+
+/// SignedData version 3, which RFC 5652 §5.1 requires when eContentType is not id-data.
+static inline int notarium_pkcs7_set_signed_version(PKCS7 *p7, long version) {
+    return ASN1_INTEGER_set(p7->d.sign->version, version);
+}
+
+/// The token's encapContentInfo: { id-ct-TSTInfo, [0] EXPLICIT OCTET STRING tstInfo }
+/// (RFC 3161 §2.4.2). Copies `der`.
+int notarium_pkcs7_set_tstinfo_content(PKCS7 *p7, const unsigned char *der, int length);
+
+/// An unsigned TimeStampResp with status rejection, `failure` (a TS_INFO_* bit) and `text`,
+/// made by OpenSSL's own response engine (TS_STATUS_INFO has no public setter for failInfo).
+TS_RESP *notarium_ts_failure_response(int failure, const char *text);
 
 #endif

@@ -1,0 +1,189 @@
+internal import COpenSSL
+internal import COpenSSLShims
+
+/// An RFC 3161 TimeStampResp or a bare TimeStampToken, read back: what `notarium ts show`
+/// prints and `notarium ts verify` checks. Owns the parsed `PKCS7` token and its `TS_TST_INFO`.
+public final class TimeStampReply: @unchecked Sendable {
+    /// PKIStatus: 0 granted, 1 grantedWithMods, 2 rejection, 3 waiting, 4 revocationWarning,
+    /// 5 revocationNotification. A bare token reads as granted.
+    public let status: Int
+    public let failures: [TimeStampFailure]
+    public let statusText: [String]
+    let token: UnsafeMutablePointer<PKCS7>?
+    let info: OpaquePointer?
+
+    deinit {
+        if let token { PKCS7_free(token) }
+        if let info { TS_TST_INFO_free(info) }
+    }
+
+    /// Reads a DER TimeStampResp, or a DER TimeStampToken (a CMS ContentInfo) when the bytes
+    /// are not a response.
+    public init(derEncoded bytes: [UInt8]) throws(OpenSSLError) {
+        OpenSSLError.clearQueue()
+        if let response = decodeDER(bytes, { d2i_TS_RESP(nil, $0, $1) }, free: TS_RESP_free) {
+            defer { TS_RESP_free(response) }
+            let statusInfo = TS_RESP_get_status_info(response)
+            status = Int(ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(statusInfo)))
+            if let bits = TS_STATUS_INFO_get0_failure_info(statusInfo) {
+                failures = TimeStampFailure.allCases.filter { ASN1_BIT_STRING_get_bit(bits, $0.rawValue) == 1 }
+            } else {
+                failures = []
+            }
+            var texts: [String] = []
+            if let strings = TS_STATUS_INFO_get0_text(statusInfo) {
+                for index in 0..<notarium_sk_ASN1_UTF8STRING_num(strings) {
+                    if let string = notarium_sk_ASN1_UTF8STRING_value(strings, index) {
+                        texts.append(String(decoding: TimeStampReply.contents(string), as: UTF8.self))
+                    }
+                }
+            }
+            statusText = texts
+            if let token = TS_RESP_get_token(response), let info = TS_RESP_get_tst_info(response) {
+                self.token = PKCS7_dup(token)
+                self.info = TS_TST_INFO_dup(info)
+            } else {
+                self.token = nil
+                self.info = nil
+            }
+            return
+        }
+        ERR_clear_error()
+        guard let token = bytes.withUnsafeBufferPointer({ buffer -> UnsafeMutablePointer<PKCS7>? in
+            var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
+            guard let parsed = d2i_PKCS7(nil, &cursor, buffer.count) else { return nil }
+            guard let cursor, let base = buffer.baseAddress, cursor - base == buffer.count else {
+                PKCS7_free(parsed)
+                return nil
+            }
+            return parsed
+        }) else {
+            throw OpenSSLError.drain(.malformedInput, "neither a DER TimeStampResp nor a DER TimeStampToken")
+        }
+        guard let info = PKCS7_to_TS_TST_INFO(token) else {
+            PKCS7_free(token)
+            throw OpenSSLError.drain(.malformedInput, "a CMS structure, but not a time-stamp token (no TSTInfo inside)")
+        }
+        self.token = token
+        self.info = info
+        status = 0
+        failures = []
+        statusText = []
+    }
+
+    public var isGranted: Bool { (status == 0 || status == 1) && token != nil }
+
+    /// The token alone (ContentInfo), DER: what is stored beside a ledger entry.
+    public var tokenBytes: [UInt8] {
+        guard let token else { return [] }
+        return encodeDER { i2d_PKCS7(token, $0) }
+    }
+
+    public var policyOID: String { info.map { objectText(TS_TST_INFO_get_policy_id($0)) } ?? "" }
+
+    public var hash: TimeStampHash? {
+        guard let info, let imprint = TS_TST_INFO_get_msg_imprint(info) else { return nil }
+        var object: OpaquePointer? = nil
+        X509_ALGOR_get0(&object, nil, nil, TS_MSG_IMPRINT_get_algo(imprint))
+        return TimeStampHash(nid: OBJ_obj2nid(object))
+    }
+
+    public var imprint: [UInt8] {
+        guard let info, let imprint = TS_TST_INFO_get_msg_imprint(info), let message = TS_MSG_IMPRINT_get_msg(imprint) else { return [] }
+        return bytes(of: message)
+    }
+
+    public var serial: [UInt8] { info.map { integerBytes(TS_TST_INFO_get_serial($0)) } ?? [] }
+
+    public var nonce: [UInt8]? {
+        guard let info, let nonce = TS_TST_INFO_get_nonce(info) else { return nil }
+        return integerBytes(nonce)
+    }
+
+    /// genTime in milliseconds since the epoch (finer fractions are cut).
+    public var genTime: Int64 {
+        guard let info, let time = TS_TST_INFO_get_time(info) else { return 0 }
+        let text = String(decoding: TimeStampReply.contents(time), as: UTF8.self)
+        let wholeSeconds = seconds(UnsafePointer(time))
+        guard let dot = text.firstIndex(of: ".") else { return wholeSeconds * 1000 }
+        let digits = text[text.index(after: dot)...].prefix { $0.isNumber }
+        let millis = Int64((digits + "000").prefix(3)) ?? 0
+        return wholeSeconds * 1000 + millis
+    }
+
+    /// genTime exactly as encoded ("20261123051200.123Z").
+    public var genTimeText: String {
+        guard let info, let time = TS_TST_INFO_get_time(info) else { return "" }
+        return String(decoding: TimeStampReply.contents(time), as: UTF8.self)
+    }
+
+    /// The TSA name in TSTInfo, if present: a directoryName in RFC 2253 form
+    /// ("CN=…,O=…"), any other kind of name as OpenSSL prints it ("DNS:…").
+    public var tsaName: String? {
+        guard let info, let name = TS_TST_INFO_get_tsa(info) else { return nil }
+        var type: Int32 = 0
+        if let value = GENERAL_NAME_get0_value(name, &type), type == GEN_DIRNAME {
+            return Certificate.format(OpaquePointer(value))
+        }
+        guard let bio = BIO_new(BIO_s_mem()) else { return nil }
+        defer { BIO_free(bio) }
+        GENERAL_NAME_print(bio, name)
+        return readAll(bio)
+    }
+
+    /// The certificates the token carries, in order.
+    public var certificates: [Certificate] {
+        guard let token, let signed = token.pointee.d.sign, let stack = signed.pointee.cert else { return [] }
+        return (0..<notarium_sk_X509_num(stack)).compactMap { index in
+            guard let certificate = notarium_sk_X509_value(stack, index) else { return nil }
+            X509_up_ref(certificate)
+            return Certificate(taking: certificate)
+        }
+    }
+
+    /// What `openssl ts -reply -text` prints for the TSTInfo.
+    public var text: String {
+        guard let info, let bio = BIO_new(BIO_s_mem()) else { return "" }
+        defer { BIO_free(bio) }
+        TS_TST_INFO_print_bio(bio, info)
+        return readAll(bio)
+    }
+
+    /// Checks the token with OpenSSL's verifier (`TS_RESP_verify_token`): the imprint equals
+    /// `imprint`, the CMS signature and the ESSCertID(v2) bind the signer certificate (found
+    /// through SignerInfo's sid, never by position in the bag), and that certificate chains
+    /// to one of `trusted` through the token's certificates and `untrusted`, with the TSA
+    /// purpose (critical EKU timeStamping), at `time` (seconds; the token's genTime when nil,
+    /// so that a certificate that expired after the token still counts).
+    public func verify(imprint expected: [UInt8], trusted: [Certificate], untrusted: [Certificate] = [], at time: Int64? = nil) throws(OpenSSLError) {
+        guard let token else { throw OpenSSLError(code: .malformedInput, reason: "the response carries no token (status \(status))", openSSLErrors: []) }
+        OpenSSLError.clearQueue()
+        guard let context = TS_VERIFY_CTX_new(), let store = X509_STORE_new() else {
+            throw OpenSSLError.drain(.operationFailed, "cannot allocate a verification context")
+        }
+        defer { TS_VERIFY_CTX_free(context) }
+        for certificate in trusted where X509_STORE_add_cert(store, certificate.pointer) != 1 {
+            X509_STORE_free(store)
+            throw OpenSSLError.drain(.operationFailed, "cannot add a trust anchor")
+        }
+        let parameters = X509_STORE_get0_param(store)
+        X509_VERIFY_PARAM_set_time(parameters, time_t(time ?? genTime / 1000))
+        TS_VERIFY_CTX_set_store(context, store)
+        if !untrusted.isEmpty, let stack = notarium_sk_X509_new_null() {
+            for certificate in untrusted {
+                X509_up_ref(certificate.pointer)
+                notarium_sk_X509_push(stack, certificate.pointer)
+            }
+            TS_VERIFY_CTX_set_certs(context, stack)
+        }
+        guard let copy = CRYPTO_malloc(max(expected.count, 1), #fileID, #line) else { throw OpenSSLError.drain(.operationFailed, "out of memory") }
+        expected.withUnsafeBytes { copy.copyMemory(from: $0.baseAddress!, byteCount: expected.count) }
+        TS_VERIFY_CTX_set_imprint(context, copy.assumingMemoryBound(to: UInt8.self), Int(expected.count))
+        TS_VERIFY_CTX_set_flags(context, Int32(TS_VFY_VERSION | TS_VFY_SIGNATURE | TS_VFY_IMPRINT))
+        guard TS_RESP_verify_token(context, token) == 1 else {
+            throw OpenSSLError.drain(.operationFailed, "the time-stamp token does not verify")
+        }
+    }
+
+    static func contents(_ string: UnsafePointer<ASN1_STRING>) -> [UInt8] { bytes(of: string) }
+}
