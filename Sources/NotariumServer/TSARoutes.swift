@@ -9,7 +9,7 @@ import TimeStamping
 ///   with HTTP 200 once the body is read, a token or a rejection with its failure code,
 ///   because RFC 3161 clients read the outcome from the TimeStampResp. What is not a
 ///   time-stamp query at the HTTP level gets problem+json: another content type (415), a body
-///   over 64 KiB (413).
+///   over 64 KiB (413), another method (405).
 /// - `GET /tsa/certs`: the TSA certificate, the issuing CA and the root, PEM.
 struct TSARoutes {
     let tsa: TimeStampAuthority
@@ -32,6 +32,17 @@ struct TSARoutes {
             return Response(
                 status: .ok, headers: [.contentType: "application/timestamp-reply", .cacheControl: "no-store"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: response)))
+        }
+        // Other methods on /tsa: 405 with Allow, not a 404 that would send a client looking
+        // for another URL.
+        for method in [HTTPRequest.Method.get, .put, .delete, .patch] {
+            router.on("/tsa", method: method) { request, _ -> Response in
+                var response = ProblemDetails(
+                    status: .methodNotAllowed, type: "method-not-allowed",
+                    detail: "\(request.method) /tsa: time-stamp requests are POSTed (RFC 3161 section 3.4)").response()
+                response.headers[.allow] = "POST"
+                return response
+            }
         }
         router.get("/tsa/certs") { _, _ -> Response in
             Response(

@@ -1,0 +1,123 @@
+import Foundation
+import NotariumTestKit
+import Testing
+
+/// The TSA as any RFC 3161 client meets it: a live notariumd on loopback, requests made by
+/// `openssl ts -query` and by Python's rfc3161-client, replies checked by `openssl ts -verify`
+/// and rfc3161-client's verifier; then bad requests and a short fuzz run.
+@Suite("TSA over HTTP: openssl ts and rfc3161-client", .serialized)
+struct TSAHTTPTests {
+    /// POSTs `file` to /tsa; returns the HTTP status, the content type and the saved reply.
+    private func post(_ base: String, _ file: String, to output: String, contentType: String = "application/timestamp-query") throws -> (Int, String) {
+        let result = try runProcess("/usr/bin/curl", [
+            "-sS", "-o", output, "-w", "%{http_code} %{content_type}", "--data-binary", "@" + file, "-H", "Content-Type: " + contentType, base + "/tsa",
+        ], timeout: 30)
+        let parts = result.standardOutput.split(separator: " ", maxSplits: 1)
+        return (Int(parts.first ?? "") ?? 0, parts.count > 1 ? String(parts[1]) : "")
+    }
+
+    @Test("openssl and rfc3161-client get tokens that verify; bad requests are refused precisely; fuzzed requests never get a 500")
+    func liveTSA() throws {
+        let directory = TemporaryDirectory()
+        let daemon = try BackgroundProcess(builtProduct("notariumd"), ["--data", directory.file("data"), "--listen", "127.0.0.1:0"], environment: cleanEnvironment())
+        defer {
+            daemon.signal(SIGTERM)
+            _ = daemon.waitForExit()
+        }
+        let line = try #require(daemon.waitForOutputLine(containing: "listening on"), "stderr: \(daemon.standardError)")
+        let base = String(line.split(separator: " ").first { $0.hasPrefix("http://") } ?? "")
+
+        // The chain, as a relying party fetches it: TSA certificate, issuing CA, root.
+        let certs = try curl(base + "/tsa/certs")
+        #expect(certs.status == 200 && certs.contentType == "application/pem-certificate-chain")
+        let blocks = certs.body.components(separatedBy: "-----END CERTIFICATE-----").filter { $0.contains("BEGIN") }.map { $0 + "-----END CERTIFICATE-----\n" }
+        try #require(blocks.count == 3)
+        try blocks[2].write(toFile: directory.file("root.pem"), atomically: true, encoding: .utf8)
+        try (blocks[0] + blocks[1]).write(toFile: directory.file("chain.pem"), atomically: true, encoding: .utf8)
+        let published = try String(contentsOfFile: directory.file("data/public/tsa-chain.pem"), encoding: .utf8)
+        #expect(published.filter { !$0.isWhitespace } == certs.body.filter { !$0.isWhitespace }, "DATA/public/tsa-chain.pem is what /tsa/certs serves")
+
+        // openssl ts -query | POST | openssl ts -verify, for each hash, with and without nonce.
+        let document = directory.file("document.pdf")
+        try Data("%PDF-1.7 the award\n".utf8).write(to: URL(fileURLWithPath: document))
+        for hash in ["sha256", "sha384", "sha512"] {
+            for nonce in [true, false] {
+                let query = directory.file("q.tsq"), reply = directory.file("r.tsr")
+                let made = try runProcess("/usr/bin/openssl", ["ts", "-query", "-data", document, "-" + hash, "-cert", "-out", query] + (nonce ? [] : ["-no_nonce"]))
+                #expect(made.status == 0, "\(made.standardError)")
+                let (status, type) = try post(base, query, to: reply)
+                #expect(status == 200 && type == "application/timestamp-reply")
+                let verified = try runProcess("/usr/bin/openssl", [
+                    "ts", "-verify", "-data", document, "-in", reply, "-CAfile", directory.file("root.pem"), "-untrusted", directory.file("chain.pem"),
+                ])
+                #expect(verified.status == 0 && verified.standardOutput.contains("Verification: OK"), "\(hash) nonce \(nonce): \(verified.standardOutput) \(verified.standardError)")
+                // The reply matches the query (nonce and imprint), as openssl checks it.
+                let matched = try runProcess("/usr/bin/openssl", [
+                    "ts", "-verify", "-queryfile", query, "-in", reply, "-CAfile", directory.file("root.pem"), "-untrusted", directory.file("chain.pem"),
+                ])
+                #expect(matched.status == 0, "\(hash) nonce \(nonce): \(matched.standardOutput) \(matched.standardError)")
+            }
+        }
+
+        // Python's rfc3161-client builds the request and verifies the reply (strict DER).
+        let checker = repositoryRoot + "/Tests/TimeStampingTests/rfc3161_client_check.py"
+        for hash in ["sha256", "sha512"] {
+            for nonce in ["nonce", "no-nonce"] {
+                let checked = try runProcess("/usr/bin/env", ["python3", checker, base + "/tsa", directory.file("root.pem"), directory.file("chain.pem"), hash, nonce])
+                #expect(checked.status == 0 && checked.standardOutput.hasPrefix("VERIFIED"), "\(hash) \(nonce): \(checked.standardOutput) \(checked.standardError)")
+            }
+        }
+
+        // HTTP-level mistakes are problem+json.
+        let query = directory.file("q.tsq")
+        #expect(try runProcess("/usr/bin/openssl", ["ts", "-query", "-data", document, "-sha256", "-out", query]).status == 0)
+        let wrongType = try post(base, query, to: directory.file("out"), contentType: "application/octet-stream")
+        #expect(wrongType.0 == 415 && wrongType.1 == "application/problem+json")
+        let big = directory.file("big.bin")
+        try Data(repeating: 0x30, count: 70_000).write(to: URL(fileURLWithPath: big))
+        let tooBig = try post(base, big, to: directory.file("out"))
+        #expect(tooBig.0 == 413 && tooBig.1 == "application/problem+json")
+        let wrongMethod = try curl(base + "/tsa")
+        #expect(wrongMethod.status == 405 && wrongMethod.body.contains("urn:notarium:problem:method-not-allowed"))
+
+        // Client mistakes inside a well-formed POST are TimeStampResp rejections.
+        let empty = directory.file("empty.bin")
+        try Data().write(to: URL(fileURLWithPath: empty))
+        let sha1 = directory.file("sha1.tsq")
+        #expect(try runProcess("/usr/bin/openssl", ["ts", "-query", "-data", document, "-sha1", "-out", sha1]).status == 0)
+        for (file, failure) in [(empty, "wrong format"), (sha1, "unrecognized or unsupported algorithm")] {
+            let reply = directory.file("refused.tsr")
+            let (status, type) = try post(base, file, to: reply)
+            #expect(status == 200 && type == "application/timestamp-reply")
+            let shown = try runProcess("/usr/bin/openssl", ["ts", "-reply", "-in", reply, "-text"])
+            #expect(shown.standardOutput.contains("Status: Rejected.") && shown.standardOutput.contains(failure), "\(shown.standardOutput)")
+        }
+
+        // A short fuzz run: random bytes, and a valid request with bytes flipped, cut or added.
+        var generator = SystemRandomNumberGenerator()
+        let valid = try readBytes(query)
+        let fuzzed = directory.file("fuzz.bin")
+        var statuses: [Int: Int] = [:]
+        for round in 0..<150 {
+            var bytes: [UInt8]
+            switch round % 3 {
+            case 0: bytes = (0..<Int.random(in: 0..<200, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            case 1:
+                bytes = valid
+                for _ in 0..<Int.random(in: 1...4, using: &generator) { bytes[Int.random(in: 0..<bytes.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator) }
+            default:
+                bytes = Array(valid.prefix(Int.random(in: 0..<valid.count, using: &generator)))
+                if Bool.random(using: &generator) { bytes += (0..<Int.random(in: 1...8, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) } }
+            }
+            try Data(bytes).write(to: URL(fileURLWithPath: fuzzed))
+            let (status, type) = try post(base, fuzzed, to: directory.file("fuzz.tsr"))
+            statuses[status, default: 0] += 1
+            #expect(status == 200 && type == "application/timestamp-reply", "round \(round): \(status) for \(bytes.map { String(format: "%02x", $0) }.joined())")
+        }
+        #expect(statuses[200] == 150, "\(statuses)")
+        // And it still serves.
+        let (status, _) = try post(base, query, to: directory.file("after.tsr"))
+        let after = try runProcess("/usr/bin/openssl", ["ts", "-verify", "-data", document, "-in", directory.file("after.tsr"), "-CAfile", directory.file("root.pem"), "-untrusted", directory.file("chain.pem")])
+        #expect(status == 200 && after.status == 0)
+    }
+}
