@@ -12,13 +12,16 @@ extension DataDirectory {
     /// - Throws: `TSAError` (`tsa-not-initialized`, `tsa-key`…) or `DataDirectoryError`.
     public func openTSA(configuration: ApplianceConfiguration, authority: CertificateAuthority, create: Bool, logger: Logger) async throws -> TimeStampAuthority {
         let sealing = SealingSecret.keyFile(path: configuration.sealKeyFile)
+        let tsa: TimeStampAuthority
         if create, try !TimeStampAuthority.exists(database: database) {
-            let tsa = try await TimeStampAuthority.initialize(
+            tsa = try await TimeStampAuthority.initialize(
                 database: database, authority: authority, settings: configuration.tsa, keysDirectory: keysPath, sealing: sealing, logger: logger)
-            try writePublicFile("tsa-chain.pem", Array(tsa.chainPEM.utf8))
-            return tsa
+        } else {
+            tsa = try TimeStampAuthority.open(
+                database: database, hierarchy: authority.hierarchy, settings: configuration.tsa, keysDirectory: keysPath, sealing: sealing, logger: logger)
         }
-        return try TimeStampAuthority.open(
-            database: database, hierarchy: authority.hierarchy, settings: configuration.tsa, keysDirectory: keysPath, sealing: sealing, logger: logger)
+        // Rewritten on every start, so that the published file follows the CA's chain.
+        if create { try writePublicFile("tsa-chain.pem", Array(tsa.chainPEM.utf8)) }
+        return tsa
     }
 }

@@ -198,7 +198,7 @@ public final class CertificateAuthority: Sendable {
 
     /// Issues a certificate for a key the appliance holds or was given directly (the ledger
     /// key, the TSA key, the OCSP responder).
-    func issue(publicKey: PublicKey, subject: DistinguishedName, names: [GeneralName], profile: CertificateProfile, type: EntryType = .certificateIssued, extraBody: [String: JSONValue] = [:], alongside: WriteBatch = WriteBatch()) async throws(CAError) -> IssuedCertificate {
+    func issue(publicKey: PublicKey, subject: DistinguishedName, names: [GeneralName], profile: CertificateProfile, type: EntryType = .certificateIssued, extraBody: [String: JSONValue] = [:], alongside: WriteBatch = WriteBatch(), alongsideCertificate: (Certificate) -> WriteBatch = { _ in WriteBatch() }) async throws(CAError) -> IssuedCertificate {
         let serial = try reserveSerial()
         defer { _ = inFlight.withLock { $0.remove(serial) } }
         let now = clock() / 1000
@@ -211,15 +211,18 @@ public final class CertificateAuthority: Sendable {
                 issuer: issuing, signingKey: issuingKey)
         }
         let record = CertificateRecord(certificate: certificate, profile: profile.rawValue, revocation: nil)
-        let receipt = try await Self.record(record, type: type, extraBody: extraBody, ledger: ledger, store: store, alongside: alongside)
+        var batch = alongside
+        batch.append(contentsOf: alongsideCertificate(certificate))
+        let receipt = try await Self.record(record, type: type, extraBody: extraBody, ledger: ledger, store: store, alongside: batch)
         return IssuedCertificate(record: record, receipt: receipt)
     }
 
     /// Certifies a key another part of the appliance holds and seals itself (the TSA's), with a
-    /// `key-certified` ledger entry; `alongside` is written in the same batch, so that the
-    /// owner's record of its certificate and the ledger agree after any crash.
-    public func certifyApplianceKey(_ publicKey: PublicKey, subject: DistinguishedName, profile: CertificateProfile, extraBody: [String: JSONValue] = [:], alongside: WriteBatch = WriteBatch()) async throws(CAError) -> IssuedCertificate {
-        try await issue(publicKey: publicKey, subject: subject, names: [], profile: profile, type: .keyCertified, extraBody: extraBody, alongside: alongside)
+    /// `key-certified` ledger entry; what `alongside` makes of the new certificate is written
+    /// in the same batch, so that the owner's record of its certificate and the ledger agree
+    /// after any crash.
+    public func certifyApplianceKey(_ publicKey: PublicKey, subject: DistinguishedName, profile: CertificateProfile, extraBody: [String: JSONValue] = [:], alongside: (Certificate) -> WriteBatch) async throws(CAError) -> IssuedCertificate {
+        try await issue(publicKey: publicKey, subject: subject, names: [], profile: profile, type: .keyCertified, extraBody: extraBody, alongsideCertificate: alongside)
     }
 
     /// Picks a serial no stored certificate and no issuance in flight has.

@@ -24,7 +24,7 @@ struct NotariumCommand: AsyncParsableCommand {
             2 bad arguments or configuration, 3 indeterminate (verification).
             """,
         version: NotariumVersion.report(program: "notarium"),
-        subcommands: [InitCommand.self, StatusCommand.self, BackupCommand.self, KeyCommand.self, LedgerCommand.self, CACommand.self])
+        subcommands: [InitCommand.self, StatusCommand.self, BackupCommand.self, KeyCommand.self, LedgerCommand.self, CACommand.self, TSCommand.self])
 }
 
 /// `--config` and `--data`, resolved through the same layers as notariumd (flag, environment,

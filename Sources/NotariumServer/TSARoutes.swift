@@ -29,6 +29,10 @@ struct TSARoutes {
                 throw ProblemDetails(status: .contentTooLarge, type: "body-too-large", detail: "a time-stamp request is at most \(TimeStampRequest.maximumBytes) bytes")
             }
             let (response, _) = tsa.respond(to: Array(buffer: body))
+            // Only if OpenSSL could not even encode a rejection: never a 200 without a reply.
+            guard !response.isEmpty else {
+                throw ProblemDetails(status: .internalServerError, type: "tsa-failure", detail: "the TSA could not encode a reply")
+            }
             return Response(
                 status: .ok, headers: [.contentType: "application/timestamp-reply", .cacheControl: "no-store"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: response)))

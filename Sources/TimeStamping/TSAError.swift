@@ -2,7 +2,7 @@
 /// gets a TimeStampResp with a failure code, see `TimeStampOutcome`).
 public struct TSAError: Error, Equatable, CustomStringConvertible {
     public enum Code: String, Sendable {
-        /// The data directory has no TSA yet (start notariumd once, or `notarium ts init`).
+        /// The data directory has no TSA yet (notariumd creates it on its first start).
         case notInitialized = "tsa-not-initialized"
         case alreadyInitialized = "tsa-already-initialized"
         /// Invalid `tsa.*` settings (policy OIDs, accuracy, tolerance, name).
@@ -15,6 +15,8 @@ public struct TSAError: Error, Equatable, CustomStringConvertible {
         /// The CA refused or failed to certify the TSA key.
         case certification = "tsa-certification"
         case crypto = "crypto"
+        /// `resume` while the clock still reads before the last genTime the TSA may have issued.
+        case clockBehind = "tsa-clock-behind"
     }
 
     public let code: Code

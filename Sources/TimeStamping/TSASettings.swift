@@ -41,6 +41,11 @@ public struct TSASettings: Sendable, Equatable {
         guard (0...3_600_000).contains(clockToleranceMilliseconds) else {
             throw Invalid(setting: "tsa.clock-tolerance-ms", reason: "must be 0 to 3600000 milliseconds")
         }
+        // genTime may run ahead of the clock by up to the tolerance (a step back absorbed), so
+        // a stated accuracy must cover it.
+        guard accuracyMilliseconds == 0 || accuracyMilliseconds >= clockToleranceMilliseconds else {
+            throw Invalid(setting: "tsa.accuracy-ms", reason: "must be at least tsa.clock-tolerance-ms (\(clockToleranceMilliseconds)), or 0 to state none")
+        }
         guard subject.value(of: "CN") != nil else { throw Invalid(setting: "tsa.subject", reason: "needs a CN") }
     }
 

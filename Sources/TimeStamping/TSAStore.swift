@@ -4,7 +4,8 @@ import RocksDBStore
 ///
 /// | key           | value                                                              |
 /// |---------------|--------------------------------------------------------------------|
-/// | `certificate` | DER of the current TSA certificate (its key: `keys/tsa-SERIAL.key`) |
+/// | `certificate` | DER of the current TSA certificate                                 |
+/// | `key-file`    | the name of its sealed key in `keys/` (`tsa-HASH.key`)            |
 /// | `serial`      | 8 bytes, big-endian: no token so far has a serial at or above this  |
 /// | `time`        | 8 bytes, big-endian ms: no token so far has a genTime above this    |
 /// | `halted`      | UTF-8: why issuing stopped (clock stepped back); absent when issuing |
@@ -14,6 +15,7 @@ import RocksDBStore
 struct TSAStore: Sendable {
     static let family = "tsa-state"
     static let certificateKey = Array("certificate".utf8)
+    static let keyFileKey = Array("key-file".utf8)
     static let serialKey = Array("serial".utf8)
     static let timeKey = Array("time".utf8)
     static let haltedKey = Array("halted".utf8)

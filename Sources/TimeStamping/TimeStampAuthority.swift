@@ -45,6 +45,9 @@ public final class TimeStampAuthority: Sendable {
         var lastGenTime: Int64
         var timeCeiling: Int64
         var halted: String?
+        /// After opening, lastGenTime is the stored ceiling, up to a lease above the last genTime
+        /// really issued; the backward-step check allows for that until the first token.
+        var slack: Int64
     }
 
     init(settings: TSASettings, chain: [Certificate], key: PrivateKey, store: TSAStore, clock: @escaping @Sendable () -> Int64, logger: Logger) throws(TSAError) {
@@ -66,11 +69,9 @@ public final class TimeStampAuthority: Sendable {
         let halted = try store.read(TSAStore.haltedKey).map { String(decoding: $0, as: UTF8.self) }
         // Serials restart above every serial that could have been handed out; genTime never
         // goes below the time ceiling.
-        sequence = Mutex(Sequence(nextSerial: max(serialCeiling, 1), serialCeiling: max(serialCeiling, 1), lastGenTime: timeCeiling, timeCeiling: timeCeiling, halted: halted))
+        sequence = Mutex(Sequence(nextSerial: max(serialCeiling, 1), serialCeiling: max(serialCeiling, 1), lastGenTime: timeCeiling, timeCeiling: timeCeiling, halted: halted, slack: Self.timeLeaseMilliseconds))
         if let halted { logger.error("the TSA is halted and issues no tokens until `notarium ts resume`", metadata: ["reason": "\(halted)"]) }
     }
-
-    static func keyFile(_ directory: String, serial: String) -> String { "\(directory)/tsa-\(serial).key" }
 
     // MARK: - Creating and opening
 
@@ -90,31 +91,28 @@ public final class TimeStampAuthority: Sendable {
         } catch {
             throw TSAError(.crypto, "cannot generate the TSA key: \(error)")
         }
-        // The key is sealed under a provisional name first: its certificate serial is not known
-        // until the CA has issued, and an interrupted attempt must not leave a file that
-        // collides with the next one.
-        let provisional = keysDirectory + "/tsa-pending-\(hex(randomBytes(8))).key"
+        // The key file is named by its public key's hash, known before the certificate exists;
+        // the certificate and the file's name are stored in the batch that records the
+        // certificate in the ledger. A crash before that leaves an unused sealed file, never a
+        // certificate without its key.
+        let keyName = "tsa-\(hex(Array(TimeStampHash.sha256.digest(key.subjectPublicKeyInfo).prefix(8)))).key"
         do {
-            try CertificateAuthority.seal(key, to: provisional, label: "notarium tsa", sealing: sealing)
+            try CertificateAuthority.seal(key, to: keysDirectory + "/" + keyName, label: "notarium tsa", sealing: sealing)
         } catch {
             throw TSAError(.key, error.reason)
         }
-        var batch = WriteBatch()
-        // Written with the certificate below; the entry itself carries the certificate.
         let issued: IssuedCertificate
         do {
-            issued = try await authority.certifyApplianceKey(key.publicKey, subject: settings.subject, profile: .tsa, extraBody: ["role": .string("tsa")], alongside: batch)
+            issued = try await authority.certifyApplianceKey(key.publicKey, subject: settings.subject, profile: .tsa, extraBody: ["role": .string("tsa")]) { certificate in
+                var batch = WriteBatch()
+                batch.put(TSAStore.certificateKey, certificate.derBytes, in: store.state)
+                batch.put(TSAStore.keyFileKey, Array(keyName.utf8), in: store.state)
+                return batch
+            }
         } catch {
-            unlink(provisional)
+            unlink(keysDirectory + "/" + keyName)
             throw TSAError(.certification, error.description)
         }
-        let file = keyFile(keysDirectory, serial: issued.certificate.serialHex)
-        guard rename(provisional, file) == 0 else {
-            throw TSAError(.key, "cannot move the sealed TSA key to \(file)")
-        }
-        batch = WriteBatch()
-        batch.put(TSAStore.certificateKey, issued.certificate.derBytes, in: store.state)
-        try store.write(batch)
         logger.notice("created the TSA", metadata: ["tsa.certificate": "\(issued.certificate.serialHex)", "tsa.subject": "\(issued.certificate.subject)"])
         let hierarchy = authority.hierarchy
         return try TimeStampAuthority(settings: settings, chain: [issued.certificate, hierarchy.issuing, hierarchy.root], key: key, store: store, clock: clock, logger: logger)
@@ -142,9 +140,12 @@ public final class TimeStampAuthority: Sendable {
         } catch {
             throw TSAError(.corrupt, "the stored TSA certificate does not parse: \(error)")
         }
+        guard let keyName = try store.read(TSAStore.keyFileKey).map({ String(decoding: $0, as: UTF8.self) }), !keyName.contains("/") else {
+            throw TSAError(.corrupt, "the TSA state names no key file")
+        }
         let key: PrivateKey
         do {
-            key = try CertificateAuthority.unseal(keyFile(keysDirectory, serial: certificate.serialHex), sealing: sealing, matching: certificate)
+            key = try CertificateAuthority.unseal(keysDirectory + "/" + keyName, sealing: sealing, matching: certificate)
         } catch {
             throw TSAError(.key, error.reason)
         }
@@ -160,7 +161,7 @@ public final class TimeStampAuthority: Sendable {
         let ceiling = Int64(bitPattern: try store.readNumber(TSAStore.timeKey))
         let now = clock()
         guard now >= ceiling else {
-            throw TSAError(.corrupt, "the clock reads \(LedgerTime.format(milliseconds: now)), before the last genTime the TSA may have issued (\(LedgerTime.format(milliseconds: ceiling))); set the clock right first")
+            throw TSAError(.clockBehind, "the clock reads \(LedgerTime.format(milliseconds: now)), before the last genTime the TSA may have issued (\(LedgerTime.format(milliseconds: ceiling))); set the clock right first")
         }
         var batch = WriteBatch()
         batch.delete(TSAStore.haltedKey, in: store.state)
@@ -223,12 +224,16 @@ public final class TimeStampAuthority: Sendable {
         sequence.withLock { state -> Result<(UInt64, Int64), Refusal> in
             if state.halted != nil { return .failure(Refusal(.timeNotAvailable, "the TSA has stopped issuing: its clock stepped back; an operator must check it")) }
             let now = clock()
-            if now < state.lastGenTime - Int64(settings.clockToleranceMilliseconds) {
+            if now < state.lastGenTime - Int64(settings.clockToleranceMilliseconds) - state.slack {
                 let reason = "the clock read \(LedgerTime.format(milliseconds: now)), \(state.lastGenTime - now) ms before the last genTime \(LedgerTime.format(milliseconds: state.lastGenTime)) (tolerance \(settings.clockToleranceMilliseconds) ms)"
                 logger.critical("the TSA stops issuing: the system clock stepped back", metadata: ["reason": "\(reason)"])
                 var batch = WriteBatch()
                 batch.put(TSAStore.haltedKey, Array(reason.utf8), in: store.state)
-                try? store.write(batch)
+                do {
+                    try store.write(batch)
+                } catch {
+                    logger.critical("the halt could not be recorded; a restart would issue again", metadata: ["error": "\(error)"])
+                }
                 state.halted = reason
                 return .failure(Refusal(.timeNotAvailable, "the TSA has stopped issuing: its clock stepped back; an operator must check it"))
             }
@@ -253,6 +258,7 @@ public final class TimeStampAuthority: Sendable {
             let serial = state.nextSerial
             state.nextSerial += 1
             state.lastGenTime = genTime
+            state.slack = 0
             return .success((serial, genTime))
         }
     }

@@ -120,4 +120,77 @@ struct TSAHTTPTests {
         let after = try runProcess("/usr/bin/openssl", ["ts", "-verify", "-data", document, "-in", directory.file("after.tsr"), "-CAfile", directory.file("root.pem"), "-untrusted", directory.file("chain.pem")])
         #expect(status == 200 && after.status == 0)
     }
+
+    @Test("notarium ts: stamp against a live appliance, verify and show offline; tokens OpenSSL made as a TSA certified by our CA verify too")
+    func cli() throws {
+        let directory = TemporaryDirectory()
+        let notarium = builtProduct("notarium")
+        let data = ["--data", directory.file("data")]
+        #expect(try runProcess(notarium, ["ca", "init"] + data, environment: cleanEnvironment()).status == 0)
+        // OpenSSL acting as a TSA, with a certificate from our CA's tsa profile.
+        let made = try runProcess("/usr/bin/openssl", [
+            "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", directory.file("ossl-tsa.key"),
+            "-subj", "/CN=OpenSSL test TSA/O=Notarium Tests", "-out", directory.file("ossl-tsa.csr"),
+        ])
+        #expect(made.status == 0, "\(made.standardError)")
+        let issued = try runProcess(notarium, ["ca", "issue", "--profile", "tsa", "--csr", directory.file("ossl-tsa.csr"), "--out", directory.file("ossl-tsa.pem")] + data, environment: cleanEnvironment())
+        #expect(issued.status == 0, "\(issued.standardError)")
+        #expect(try runProcess(notarium, ["ca", "certs", "--out", directory.file("public")] + data, environment: cleanEnvironment()).status == 0)
+        let chain = try String(contentsOfFile: directory.file("public/ca-chain.pem"), encoding: .utf8)
+        let blocks = chain.components(separatedBy: "-----END CERTIFICATE-----").filter { $0.contains("BEGIN") }.map { $0 + "-----END CERTIFICATE-----\n" }
+        try #require(blocks.count == 2)
+        try blocks[0].write(toFile: directory.file("issuing.pem"), atomically: true, encoding: .utf8)
+        try blocks[1].write(toFile: directory.file("root.pem"), atomically: true, encoding: .utf8)
+        try "01\n".write(toFile: directory.file("tsaserial"), atomically: true, encoding: .utf8)
+        try """
+            [ tsa ]
+            default_tsa = tsa_config
+            [ tsa_config ]
+            serial = \(directory.file("tsaserial"))
+            signer_digest = sha256
+            default_policy = 1.2.3.4.1
+            digests = sha256, sha384, sha512
+            accuracy = secs:1
+            ordering = no
+            tsa_name = yes
+            ess_cert_id_alg = sha256
+
+            """.write(toFile: directory.file("tsa.cnf"), atomically: true, encoding: .utf8)
+        let document = directory.file("evidence.bin")
+        try Data((0..<4096).map { UInt8($0 % 251) }).write(to: URL(fileURLWithPath: document))
+        #expect(try runProcess("/usr/bin/openssl", ["ts", "-query", "-data", document, "-sha384", "-cert", "-out", directory.file("q.tsq")]).status == 0)
+        let replied = try runProcess("/usr/bin/openssl", [
+            "ts", "-reply", "-config", directory.file("tsa.cnf"), "-queryfile", directory.file("q.tsq"), "-signer", directory.file("ossl-tsa.pem"),
+            "-inkey", directory.file("ossl-tsa.key"), "-out", directory.file("ossl.tsr"),
+        ])
+        #expect(replied.status == 0, "\(replied.standardError)")
+        let ours = try runProcess(notarium, ["ts", "verify", "--token", directory.file("ossl.tsr"), "--file", document, "--hash", "sha384", "--trust", directory.file("root.pem"), "--untrusted", directory.file("issuing.pem")])
+        #expect(ours.status == 0 && ours.standardOutput.hasPrefix("PASSED"), "\(ours.standardOutput) \(ours.standardError)")
+        try Data("another document".utf8).write(to: URL(fileURLWithPath: directory.file("other.bin")))
+        let other = try runProcess(notarium, ["ts", "verify", "--token", directory.file("ossl.tsr"), "--file", directory.file("other.bin"), "--trust", directory.file("root.pem"), "--untrusted", directory.file("issuing.pem")])
+        #expect(other.status == 1 && other.standardError.contains("[verification-failed]"), "\(other.standardError)")
+
+        // Stamp against the live appliance, then verify and show offline.
+        let daemon = try BackgroundProcess(builtProduct("notariumd"), data + ["--listen", "127.0.0.1:0"], environment: cleanEnvironment())
+        defer {
+            daemon.signal(SIGTERM)
+            _ = daemon.waitForExit()
+        }
+        let line = try #require(daemon.waitForOutputLine(containing: "listening on"), "stderr: \(daemon.standardError)")
+        let base = String(line.split(separator: " ").first { $0.hasPrefix("http://") } ?? "")
+        let stamped = try runProcess(notarium, ["ts", "stamp", "--file", document, "--url", base + "/tsa", "--out", directory.file("ours.tsr")])
+        #expect(stamped.status == 0 && stamped.standardOutput.contains("\"serial\""), "\(stamped.standardOutput) \(stamped.standardError)")
+        let tsaChain = try curl(base + "/tsa/certs").body
+        try tsaChain.write(toFile: directory.file("tsa-chain.pem"), atomically: true, encoding: .utf8)
+        let verified = try runProcess(notarium, ["ts", "verify", "--token", directory.file("ours.tsr"), "--file", document, "--trust", directory.file("root.pem"), "--untrusted", directory.file("tsa-chain.pem")])
+        #expect(verified.status == 0 && verified.standardOutput.hasPrefix("PASSED"), "\(verified.standardOutput) \(verified.standardError)")
+        let digest = try runProcess("/usr/bin/openssl", ["dgst", "-sha256", "-r", document]).standardOutput.split(separator: " ").first.map(String.init) ?? ""
+        // The token carries the TSA certificate, so the issuing CA is all the chain needs besides.
+        let byDigest = try runProcess(notarium, ["ts", "verify", "--token", directory.file("ours.tsr"), "--digest", digest, "--trust", directory.file("root.pem"), "--untrusted", directory.file("issuing.pem")])
+        #expect(byDigest.status == 0 && byDigest.standardOutput.hasPrefix("PASSED"), "\(byDigest.standardOutput) \(byDigest.standardError)")
+        let shown = try runProcess(notarium, ["ts", "show", "--token", directory.file("ours.tsr")])
+        #expect(shown.status == 0 && shown.standardOutput.contains("Status: granted") && shown.standardOutput.contains("Policy OID: 2.25.171119743600037763923101405922864101537.3.1"), "\(shown.standardOutput)")
+        let garbage = try runProcess(notarium, ["ts", "show", "--token", document])
+        #expect(garbage.status == 2 && garbage.standardError.contains("[malformed-token]"), "\(garbage.standardError)")
+    }
 }
