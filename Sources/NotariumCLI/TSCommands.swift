@@ -1,10 +1,12 @@
 import Appliance
 import ArgumentParser
+import CanonicalJSON
 import CertificateAuthority
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import Ledger
 import Logging
 import OpenSSLKit
 import TimeStamping
@@ -95,37 +97,15 @@ func readCertificates(_ path: String) throws -> [Certificate] {
     }
 }
 
-/// The facts of a token as one JSON object line.
-func tokenSummary(_ reply: TimeStampReply) -> String {
-    var fields: [(String, String)] = [
-        ("serial", hex(reply.serial)), ("genTime", LedgerTimeText.format(reply.genTime)), ("policy", reply.policyOID),
-        ("hash", reply.hash?.description ?? "other"), ("imprint", hex(reply.imprint).lowercased()),
+/// The facts of a token, as one canonical JSON object.
+func tokenSummary(_ reply: TimeStampReply) -> JSONValue {
+    var fields: [String: JSONValue] = [
+        "serial": .string(hex(reply.serial)), "genTime": .string(LedgerTime.format(milliseconds: reply.genTime)), "policy": .string(reply.policyOID),
+        "hash": .string(reply.hash?.description ?? "other"), "imprint": .string(hex(reply.imprint).lowercased()),
     ]
-    if let nonce = reply.nonce { fields.append(("nonce", hex(nonce))) }
-    if let name = reply.tsaName { fields.append(("tsa", name)) }
-    return "{" + fields.map { "\(jsonQuote($0.0)):\(jsonQuote($0.1))" }.joined(separator: ",") + "}"
-}
-
-enum LedgerTimeText {
-    static func format(_ milliseconds: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
-    }
-}
-
-func jsonQuote(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
+    if let nonce = reply.nonce { fields["nonce"] = .string(hex(nonce)) }
+    if let name = reply.tsaName { fields["tsa"] = .string(name) }
+    return .object(fields)
 }
 
 struct TSStampCommand: AsyncParsableCommand {
@@ -169,10 +149,8 @@ struct TSStampCommand: AsyncParsableCommand {
         guard reply.imprint == digest, reply.nonce == nonce else {
             throw CLIFailure("mismatched-reply", "the token does not carry the imprint and nonce that were asked for")
         }
-        guard FileManager.default.createFile(atPath: out, contents: Data(response)) else {
-            throw CLIFailure("unwritable-file", "cannot write \(out)", status: NotariumExit.usage)
-        }
-        print(tokenSummary(reply))
+        try writeFile(out, response)
+        printJSON(tokenSummary(reply))
     }
 
     private func post(_ body: [UInt8], to url: String) async throws -> [UInt8] {
@@ -232,7 +210,7 @@ struct TSVerifyCommand: AsyncParsableCommand {
         } catch {
             throw CLIFailure("verification-failed", "FAILED: \(error.reason) \(error.openSSLErrors.joined(separator: "; "))")
         }
-        print("PASSED " + tokenSummary(reply))
+        print("PASSED " + tokenSummary(reply).canonicalString)
     }
 }
 
@@ -250,7 +228,7 @@ struct TSShowCommand: AsyncParsableCommand {
         for text in reply.statusText { print("Status text: \(text)") }
         guard reply.isGranted else { return }
         print("Serial: \(hex(reply.serial))")
-        print("Time: \(LedgerTimeText.format(reply.genTime)) (genTime \(reply.genTimeText))")
+        print("Time: \(LedgerTime.format(milliseconds: reply.genTime)) (genTime \(reply.genTimeText))")
         print("Certificates in the token: \(reply.certificates.map(\.subject).joined(separator: "; "))")
         print(reply.text, terminator: "")
     }
