@@ -144,7 +144,7 @@ public final class CertificateAuthority: Sendable {
         _ = try await authority.issue(
             publicKey: ledgerKey, subject: DistinguishedName(attributes: subject), names: [], profile: .ledger,
             type: .keyCertified, extraBody: ["ledgerOrigin": .string(ledger.identity.origin), "verifierKey": .string(verifier.text)],
-            alongside: final)
+            alongside: { _ in final })
         logger.notice("created the CA", metadata: [
             "ca.root": "\(root.subject)", "ca.issuing": "\(issuing.subject)", "ca.algorithm": "\(settings.algorithm.rawValue)",
         ])
@@ -198,7 +198,7 @@ public final class CertificateAuthority: Sendable {
 
     /// Issues a certificate for a key the appliance holds or was given directly (the ledger
     /// key, the TSA key, the OCSP responder).
-    func issue(publicKey: PublicKey, subject: DistinguishedName, names: [GeneralName], profile: CertificateProfile, type: EntryType = .certificateIssued, extraBody: [String: JSONValue] = [:], alongside: WriteBatch = WriteBatch(), alongsideCertificate: (Certificate) -> WriteBatch = { _ in WriteBatch() }) async throws(CAError) -> IssuedCertificate {
+    func issue(publicKey: PublicKey, subject: DistinguishedName, names: [GeneralName], profile: CertificateProfile, type: EntryType = .certificateIssued, extraBody: [String: JSONValue] = [:], alongside: (Certificate) -> WriteBatch = { _ in WriteBatch() }) async throws(CAError) -> IssuedCertificate {
         let serial = try reserveSerial()
         defer { _ = inFlight.withLock { $0.remove(serial) } }
         let now = clock() / 1000
@@ -211,9 +211,7 @@ public final class CertificateAuthority: Sendable {
                 issuer: issuing, signingKey: issuingKey)
         }
         let record = CertificateRecord(certificate: certificate, profile: profile.rawValue, revocation: nil)
-        var batch = alongside
-        batch.append(contentsOf: alongsideCertificate(certificate))
-        let receipt = try await Self.record(record, type: type, extraBody: extraBody, ledger: ledger, store: store, alongside: batch)
+        let receipt = try await Self.record(record, type: type, extraBody: extraBody, ledger: ledger, store: store, alongside: alongside(certificate))
         return IssuedCertificate(record: record, receipt: receipt)
     }
 
@@ -222,7 +220,7 @@ public final class CertificateAuthority: Sendable {
     /// in the same batch, so that the owner's record of its certificate and the ledger agree
     /// after any crash.
     public func certifyApplianceKey(_ publicKey: PublicKey, subject: DistinguishedName, profile: CertificateProfile, extraBody: [String: JSONValue] = [:], alongside: (Certificate) -> WriteBatch) async throws(CAError) -> IssuedCertificate {
-        try await issue(publicKey: publicKey, subject: subject, names: [], profile: profile, type: .keyCertified, extraBody: extraBody, alongsideCertificate: alongside)
+        try await issue(publicKey: publicKey, subject: subject, names: [], profile: profile, type: .keyCertified, extraBody: extraBody, alongside: alongside)
     }
 
     /// Picks a serial no stored certificate and no issuance in flight has.

@@ -58,10 +58,7 @@ func parseSerial(_ text: String) throws -> [UInt8] {
         throw CLIFailure("invalid-serial", "\"\(text)\" is not a hexadecimal serial number", status: NotariumExit.usage)
     }
     if digits.count % 2 == 1 { digits = "0" + digits }
-    var bytes = stride(from: 0, to: digits.count, by: 2).map { offset -> UInt8 in
-        let start = digits.index(digits.startIndex, offsetBy: offset)
-        return UInt8(digits[start..<digits.index(start, offsetBy: 2)], radix: 16)!
-    }
+    var bytes = hexPairs(Array(digits))
     while bytes.count > 1 && bytes[0] == 0 { bytes.removeFirst() }
     return bytes
 }

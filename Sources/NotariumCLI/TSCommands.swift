@@ -69,7 +69,12 @@ func parseHex(_ text: String, what: String) throws -> [UInt8] {
     guard !digits.isEmpty, digits.count % 2 == 0, digits.allSatisfy(\.isHexDigit) else {
         throw CLIFailure("invalid-hex", "the \(what) \"\(text)\" is not an even number of hexadecimal digits", status: NotariumExit.usage)
     }
-    return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(digits[$0...$0 + 1]), radix: 16)! }
+    return hexPairs(digits)
+}
+
+/// Bytes from an even number of hexadecimal digits the caller has checked.
+func hexPairs(_ digits: [Character]) -> [UInt8] {
+    stride(from: 0, to: digits.count, by: 2).map { UInt8(String(digits[$0...$0 + 1]), radix: 16)! }
 }
 
 func readToken(_ path: String) throws -> TimeStampReply {
@@ -88,10 +93,7 @@ func readCertificates(_ path: String) throws -> [Certificate] {
         throw CLIFailure("unreadable-file", "cannot read \(path)", status: NotariumExit.usage)
     }
     do {
-        if let text = String(data: data, encoding: .utf8), text.contains("-----BEGIN") {
-            return try Certificate.parseChain(pem: text)
-        }
-        return [try Certificate(derEncoded: [UInt8](data))]
+        return try Certificate.parseFile([UInt8](data))
     } catch {
         throw CLIFailure("malformed-certificate", "\(path): \(error.reason)", status: NotariumExit.usage)
     }

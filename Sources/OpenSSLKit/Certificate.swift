@@ -34,6 +34,15 @@ public final class Certificate: @unchecked Sendable {
         return stack.certificates
     }
 
+    /// The certificates of a file as people hand them over: a PEM text with one or more
+    /// certificates, or a single DER certificate (trust anchors, chains for verification).
+    public static func parseFile(_ bytes: [UInt8]) throws(OpenSSLError) -> [Certificate] {
+        if let text = String(bytes: bytes, encoding: .utf8), text.contains("-----BEGIN") {
+            return try parseChain(pem: text)
+        }
+        return [try Certificate(derEncoded: bytes)]
+    }
+
     /// The DER encoding.
     public var derBytes: [UInt8] {
         return encodeDER { i2d_X509(pointer, $0) }

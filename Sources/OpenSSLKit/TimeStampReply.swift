@@ -34,7 +34,7 @@ public final class TimeStampReply: @unchecked Sendable {
             if let strings = TS_STATUS_INFO_get0_text(statusInfo) {
                 for index in 0..<notarium_sk_ASN1_UTF8STRING_num(strings) {
                     if let string = notarium_sk_ASN1_UTF8STRING_value(strings, index) {
-                        texts.append(String(decoding: TimeStampReply.contents(string), as: UTF8.self))
+                        texts.append(String(decoding: contentBytes(of: string), as: UTF8.self))
                     }
                 }
             }
@@ -49,17 +49,11 @@ public final class TimeStampReply: @unchecked Sendable {
             return
         }
         ERR_clear_error()
-        guard let token = bytes.withUnsafeBufferPointer({ buffer -> UnsafeMutablePointer<PKCS7>? in
-            var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
-            guard let parsed = d2i_PKCS7(nil, &cursor, buffer.count) else { return nil }
-            guard let cursor, let base = buffer.baseAddress, cursor - base == buffer.count else {
-                PKCS7_free(parsed)
-                return nil
-            }
-            return parsed
-        }) else {
+        // PKCS7 is a public struct, so its pointers are typed; decodeDER deals in opaque ones.
+        guard let parsed = decodeDER(bytes, { OpaquePointer(d2i_PKCS7(nil, $0, $1)) }, free: { PKCS7_free(UnsafeMutablePointer($0)) }) else {
             throw OpenSSLError.drain(.malformedInput, "neither a DER TimeStampResp nor a DER TimeStampToken")
         }
+        let token = UnsafeMutablePointer<PKCS7>(parsed)
         guard let info = PKCS7_to_TS_TST_INFO(token) else {
             PKCS7_free(token)
             throw OpenSSLError.drain(.malformedInput, "a CMS structure, but not a time-stamp token (no TSTInfo inside)")
@@ -90,7 +84,7 @@ public final class TimeStampReply: @unchecked Sendable {
 
     public var imprint: [UInt8] {
         guard let info, let imprint = TS_TST_INFO_get_msg_imprint(info), let message = TS_MSG_IMPRINT_get_msg(imprint) else { return [] }
-        return bytes(of: message)
+        return contentBytes(of: message)
     }
 
     public var serial: [UInt8] { info.map { integerBytes(TS_TST_INFO_get_serial($0)) } ?? [] }
@@ -103,7 +97,7 @@ public final class TimeStampReply: @unchecked Sendable {
     /// genTime in milliseconds since the epoch (finer fractions are cut).
     public var genTime: Int64 {
         guard let info, let time = TS_TST_INFO_get_time(info) else { return 0 }
-        let text = String(decoding: TimeStampReply.contents(time), as: UTF8.self)
+        let text = String(decoding: contentBytes(of: time), as: UTF8.self)
         let wholeSeconds = seconds(UnsafePointer(time))
         guard let dot = text.firstIndex(of: ".") else { return wholeSeconds * 1000 }
         let digits = text[text.index(after: dot)...].prefix { $0.isNumber }
@@ -114,7 +108,7 @@ public final class TimeStampReply: @unchecked Sendable {
     /// genTime exactly as encoded ("20261123051200.123Z").
     public var genTimeText: String {
         guard let info, let time = TS_TST_INFO_get_time(info) else { return "" }
-        return String(decoding: TimeStampReply.contents(time), as: UTF8.self)
+        return String(decoding: contentBytes(of: time), as: UTF8.self)
     }
 
     /// The TSA name in TSTInfo, if present: a directoryName in RFC 2253 form
@@ -184,6 +178,4 @@ public final class TimeStampReply: @unchecked Sendable {
             throw OpenSSLError.drain(.operationFailed, "the time-stamp token does not verify")
         }
     }
-
-    static func contents(_ string: UnsafePointer<ASN1_STRING>) -> [UInt8] { bytes(of: string) }
 }

@@ -117,7 +117,7 @@ public final class TimeStampRequest: @unchecked Sendable {
     /// The hashed message.
     public var imprint: [UInt8] {
         guard let imprint = TS_REQ_get_msg_imprint(pointer), let message = TS_MSG_IMPRINT_get_msg(imprint) else { return [] }
-        return bytes(of: message)
+        return contentBytes(of: message)
     }
 
     /// The requested policy as a dotted OID, if the client named one.
@@ -200,7 +200,7 @@ func objectText(_ object: OpaquePointer?) -> String {
 }
 
 /// The contents of an ASN1_STRING (OCTET STRING, BIT STRING…).
-func bytes(of string: UnsafePointer<ASN1_STRING>) -> [UInt8] {
+func contentBytes(of string: UnsafePointer<ASN1_STRING>) -> [UInt8] {
     let length = Int(ASN1_STRING_length(string))
     guard length > 0, let data = ASN1_STRING_get0_data(string) else { return [] }
     return Array(UnsafeBufferPointer(start: data, count: length))

@@ -166,6 +166,28 @@ struct ConfigurationTests {
         }
     }
 
+    @Test("TSA settings: each bad value names its key, and a stated accuracy must cover the clock tolerance")
+    func tsaSettings() async throws {
+        let loaded = try await ApplianceConfiguration.load(environment: ["NOTARIUM_TSA_ACCEPTED_POLICIES": "1.2.3.4, 1.2.3.5"])
+        #expect(loaded.tsa.acceptedPolicies == [loaded.tsa.policyOID, "1.2.3.4", "1.2.3.5"])
+        let cases: [(String, String, ConfigurationKey)] = [
+            ("NOTARIUM_TSA_ACCURACY_MS", "500", .tsaAccuracy),
+            ("NOTARIUM_TSA_ACCURACY_MS", "soon", .tsaAccuracy),
+            ("NOTARIUM_TSA_CLOCK_TOLERANCE_MS", "-1", .tsaClockTolerance),
+            ("NOTARIUM_TSA_POLICY_OID", "1.2.x", .tsaPolicyOID),
+            ("NOTARIUM_TSA_ACCEPTED_POLICIES", "1.2.3, 9.9", .tsaAcceptedPolicies),
+            ("NOTARIUM_TSA_INCLUDE_NAME", "maybe", .tsaIncludeName),
+            ("NOTARIUM_TSA_SUBJECT", "O=No Common Name", .tsaSubject),
+        ]
+        for (variable, value, key) in cases {
+            let error = await configurationError { _ = try await ApplianceConfiguration.load(environment: [variable: value]) }
+            #expect(error?.key == key, "\(variable)=\(value): \(String(describing: error))")
+        }
+        // Accuracy 0 states none, so any tolerance goes with it.
+        let unstated = try await ApplianceConfiguration.load(environment: ["NOTARIUM_TSA_ACCURACY_MS": "0", "NOTARIUM_TSA_CLOCK_TOLERANCE_MS": "5000"])
+        #expect(unstated.tsa.accuracyMilliseconds == 0)
+    }
+
     @Test("the shipped appliance/notarium.yaml loads and matches the embedded defaults")
     func shippedFileMatchesDefaults() async throws {
         let file = applianceFolder + "/notarium.yaml"

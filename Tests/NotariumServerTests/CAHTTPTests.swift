@@ -45,13 +45,9 @@ struct CAHTTPTests {
         let shown = try run(notarium, ["ca", "show", serial] + data)
         #expect(shown.standardOutput.contains("\"status\":\"revoked\"") && shown.standardOutput.contains("BEGIN CERTIFICATE"))
 
-        let daemon = try BackgroundProcess(builtProduct("notariumd"), data + ["--listen", "127.0.0.1:0"], environment: cleanEnvironment())
-        defer {
-            daemon.signal(SIGTERM)
-            _ = daemon.waitForExit()
-        }
-        let line = try #require(daemon.waitForOutputLine(containing: "listening on"), "stderr: \(daemon.standardError)")
-        let base = String(line.split(separator: " ").first { $0.hasPrefix("http://") } ?? "")
+        let appliance = try RunningAppliance(data)
+        defer { appliance.stop() }
+        let base = appliance.baseURL
 
         // What a relying party fetches.
         func fetch(_ path: String, to file: String) throws -> String {

@@ -25,15 +25,9 @@ struct LedgerHTTPTests {
         let directory = TemporaryDirectory()
         let data = try dataDirectory(in: directory, entries: 6, type: "service")
         let raw = try runProcess(builtProduct("notarium"), ["ledger", "get", "4", "--raw", "--data", data], environment: cleanEnvironment()).standardOutput
-        let daemon = try BackgroundProcess(
-            builtProduct("notariumd"), ["--data", data, "--listen", "127.0.0.1:0", "--ledger-checkpoint-interval", "1"],
-            environment: cleanEnvironment())
-        defer {
-            daemon.signal(SIGTERM)
-            daemon.waitForExit()
-        }
-        let line = try #require(daemon.waitForOutputLine(containing: "listening on"))
-        let base = String(line.split(separator: " ")[4])  // http://127.0.0.1:PORT
+        let appliance = try RunningAppliance(["--data", data, "--ledger-checkpoint-interval", "1"])
+        defer { appliance.stop() }
+        let base = appliance.baseURL
 
         // The periodic checkpointer signs the 11 entries (10 + the TSA's certificate) within a
         // couple of seconds.
@@ -84,12 +78,9 @@ struct LedgerHTTPTests {
     func checkpointAtShutdown() throws {
         let directory = TemporaryDirectory()
         let data = try dataDirectory(in: directory, entries: 3, type: "evidence")
-        let daemon = try BackgroundProcess(builtProduct("notariumd"), ["--data", data, "--listen", "127.0.0.1:0", "--ledger-checkpoint-interval", "0"], environment: cleanEnvironment())
-        let line = try #require(daemon.waitForOutputLine(containing: "listening on"))
-        let base = String(line.split(separator: " ")[4])
-        #expect(try curl(base + "/ledger/checkpoint").status == 404)
-        daemon.signal(SIGTERM)
-        #expect(daemon.waitForExit() == 0)
+        let appliance = try RunningAppliance(["--data", data, "--ledger-checkpoint-interval", "0"])
+        #expect(try curl(appliance.baseURL + "/ledger/checkpoint").status == 404)
+        #expect(appliance.stop() == 0)
         let audit = try runProcess(builtProduct("notarium"), ["ledger", "audit", "--data", data], environment: cleanEnvironment())
         #expect(audit.status == 0, "\(audit.standardError)")
         #expect(audit.standardOutput.contains("\"checkpoints\":1"), "\(audit.standardOutput)")
@@ -98,13 +89,9 @@ struct LedgerHTTPTests {
     @Test("an appliance whose ledger has no checkpoint yet answers 404 problem+json")
     func noCheckpointYet() throws {
         let directory = TemporaryDirectory()
-        let daemon = try BackgroundProcess(builtProduct("notariumd"), ["--data", directory.file("data"), "--listen", "127.0.0.1:0"], environment: cleanEnvironment())
-        defer {
-            daemon.signal(SIGTERM)
-            daemon.waitForExit()
-        }
-        let line = try #require(daemon.waitForOutputLine(containing: "listening on"))
-        let base = String(line.split(separator: " ")[4])
+        let appliance = try RunningAppliance(["--data", directory.file("data")])
+        defer { appliance.stop() }
+        let base = appliance.baseURL
         let response = try curl(base + "/ledger/checkpoint")
         #expect(response.status == 404)
         #expect(response.body.contains("urn:notarium:problem:no-checkpoint"))

@@ -19,13 +19,9 @@ struct TSAHTTPTests {
     @Test("openssl and rfc3161-client get tokens that verify; bad requests are refused precisely; fuzzed requests never get a 500")
     func liveTSA() throws {
         let directory = TemporaryDirectory()
-        let daemon = try BackgroundProcess(builtProduct("notariumd"), ["--data", directory.file("data"), "--listen", "127.0.0.1:0"], environment: cleanEnvironment())
-        defer {
-            daemon.signal(SIGTERM)
-            _ = daemon.waitForExit()
-        }
-        let line = try #require(daemon.waitForOutputLine(containing: "listening on"), "stderr: \(daemon.standardError)")
-        let base = String(line.split(separator: " ").first { $0.hasPrefix("http://") } ?? "")
+        let appliance = try RunningAppliance(["--data", directory.file("data")])
+        defer { appliance.stop() }
+        let base = appliance.baseURL
 
         // The chain, as a relying party fetches it: TSA certificate, issuing CA, root.
         let certs = try curl(base + "/tsa/certs")
@@ -171,13 +167,9 @@ struct TSAHTTPTests {
         #expect(other.status == 1 && other.standardError.contains("[verification-failed]"), "\(other.standardError)")
 
         // Stamp against the live appliance, then verify and show offline.
-        let daemon = try BackgroundProcess(builtProduct("notariumd"), data + ["--listen", "127.0.0.1:0"], environment: cleanEnvironment())
-        defer {
-            daemon.signal(SIGTERM)
-            _ = daemon.waitForExit()
-        }
-        let line = try #require(daemon.waitForOutputLine(containing: "listening on"), "stderr: \(daemon.standardError)")
-        let base = String(line.split(separator: " ").first { $0.hasPrefix("http://") } ?? "")
+        let appliance = try RunningAppliance(data)
+        defer { appliance.stop() }
+        let base = appliance.baseURL
         let stamped = try runProcess(notarium, ["ts", "stamp", "--file", document, "--url", base + "/tsa", "--out", directory.file("ours.tsr")])
         #expect(stamped.status == 0 && stamped.standardOutput.contains("\"serial\""), "\(stamped.standardOutput) \(stamped.standardError)")
         let tsaChain = try curl(base + "/tsa/certs").body
@@ -192,5 +184,18 @@ struct TSAHTTPTests {
         #expect(shown.status == 0 && shown.standardOutput.contains("Status: granted") && shown.standardOutput.contains("Policy OID: 2.25.171119743600037763923101405922864101537.3.1"), "\(shown.standardOutput)")
         let garbage = try runProcess(notarium, ["ts", "show", "--token", document])
         #expect(garbage.status == 2 && garbage.standardError.contains("[malformed-token]"), "\(garbage.standardError)")
+
+        // With the appliance stopped, the data directory's own TSA stamps; its serial is above
+        // every serial the running appliance may have used. resume on a TSA that is not halted
+        // says so and changes nothing.
+        #expect(appliance.stop() == 0)
+        let local = try runProcess(notarium, ["ts", "stamp", "--digest", digest, "--out", directory.file("local.tsr")] + data, environment: cleanEnvironment())
+        #expect(local.status == 0, "\(local.standardError)")
+        let localVerified = try runProcess(notarium, ["ts", "verify", "--token", directory.file("local.tsr"), "--digest", digest, "--trust", directory.file("root.pem"), "--untrusted", directory.file("issuing.pem")])
+        #expect(localVerified.status == 0 && localVerified.standardOutput.hasPrefix("PASSED"), "\(localVerified.standardOutput) \(localVerified.standardError)")
+        let serial = { (output: String) in output.split(separator: "\"").drop { $0 != "serial" }.dropFirst(2).first.map(String.init) ?? "" }
+        #expect(UInt64(serial(local.standardOutput), radix: 16) ?? 0 > UInt64(serial(stamped.standardOutput), radix: 16) ?? .max, "\(stamped.standardOutput) then \(local.standardOutput)")
+        let resumed = try runProcess(notarium, ["ts", "resume"] + data, environment: cleanEnvironment())
+        #expect(resumed.status == 0 && resumed.standardOutput.contains("the TSA was not halted"), "\(resumed.standardOutput) \(resumed.standardError)")
     }
 }

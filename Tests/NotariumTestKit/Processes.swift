@@ -152,3 +152,33 @@ public func curlAsync(_ url: String, method: String = "GET") async throws -> Cur
         }
     }
 }
+
+/// notariumd on a free loopback port, once it has printed where it listens. Stop it with
+/// `stop()` (SIGTERM, then the exit status), usually in a `defer`: that also keeps it alive to
+/// the end of the test, which a last use of `baseURL` would not. `deinit` stops it too.
+public final class RunningAppliance {
+    public let process: BackgroundProcess
+    /// `http://127.0.0.1:PORT`.
+    public let baseURL: String
+
+    public struct DidNotStart: Error, CustomStringConvertible {
+        public let standardError: String
+        public var description: String { "notariumd printed no listening line; stderr: \(standardError)" }
+    }
+
+    public init(_ arguments: [String], environment: [String: String] = cleanEnvironment()) throws {
+        process = try BackgroundProcess(builtProduct("notariumd"), arguments + ["--listen", "127.0.0.1:0"], environment: environment)
+        guard let line = process.waitForOutputLine(containing: "listening on"), let url = line.split(separator: " ").first(where: { $0.hasPrefix("http://") }) else {
+            throw DidNotStart(standardError: process.standardError)
+        }
+        baseURL = String(url)
+    }
+
+    @discardableResult
+    public func stop() -> Int32? {
+        if process.process.isRunning { process.signal(SIGTERM) }
+        return process.waitForExit()
+    }
+
+    deinit { stop() }
+}

@@ -10,13 +10,7 @@ import Testing
 struct ExternalTokenTests {
     let base = (externalVectors ?? "") + "/rfc3161/trailofbits-rfc3161-client"
 
-    func chain(_ file: String) throws -> [Certificate] {
-        let bytes = try readBytes(file)
-        if let text = String(bytes: bytes, encoding: .utf8), text.contains("BEGIN CERTIFICATE") {
-            return try Certificate.parseChain(pem: text)
-        }
-        return [try Certificate(derEncoded: bytes)]
-    }
+    func chain(_ file: String) throws -> [Certificate] { try Certificate.parseFile(try readBytes(file)) }
 
     @Test("Sigstore staging TSA: SHA-256/384/512 tokens over 'hello' verify at genTime with its chain; a wrong imprint does not")
     func sigstage() throws {
