@@ -95,6 +95,9 @@ public final class Ledger: @unchecked Sendable {
     private let checkpointLock = NSLock()
     /// The upper levels of the tree, in memory (see `UpperLevels`).
     private let upper: Mutex<UpperLevels>
+    /// Called by the writer after each group commit with the new size (see `onCommit`).
+    private let commitObservers = Mutex<[@Sendable (UInt64) -> Void]>([])
+    let timestamps: ColumnFamily
 
     private struct PendingAppend {
         let type: EntryType
@@ -166,6 +169,7 @@ public final class Ledger: @unchecked Sendable {
         self.entries = families[0]
         self.tree = families[1]
         self.checkpoints = families[2]
+        self.timestamps = families[3]
         self.state = families[4]
         self.identity = identity
         self.clock = clock
@@ -346,7 +350,16 @@ public final class Ledger: @unchecked Sendable {
             }
             committed.withLock { $0 = item.next.range }
             for (pending, receipt) in zip(item.group, item.receipts) { pending.continuation.resume(returning: receipt) }
+            let observers = commitObservers.withLock { $0 }
+            for observer in observers { observer(item.next.range.size) }
         }
+    }
+
+    /// Registers `observer` to be called with the new size after every group commit, on the
+    /// writer's thread: it must return at once (signal a waiting thread, not do the work), or
+    /// it delays the next group's appenders.
+    public func onCommit(_ observer: @escaping @Sendable (UInt64) -> Void) {
+        commitObservers.withLock { $0.append(observer) }
     }
 
     /// Stops accepting appends, lets queued ones commit, and stops the committer. The database
@@ -507,6 +520,50 @@ public final class Ledger: @unchecked Sendable {
             throw LedgerError(storage: error)
         }
         return (record, true)
+    }
+
+    // MARK: - Time-stamp tokens
+
+    /// The RFC 3161 token stored for `subject`, if it has one (docs/ledger-format.md §6.1).
+    public func timestampToken(for subject: TimestampSubject) throws(LedgerError) -> [UInt8]? {
+        try Self.read(database, subject.key, in: timestamps)
+    }
+
+    /// The `timestamps-through` mark: every entry below it that needs its own token has one.
+    public func timestampedThrough() throws(LedgerError) -> UInt64 {
+        try Self.read(database, LedgerStorage.timestampsThroughKey, in: state).map { bytes throws(LedgerError) in
+            try LedgerStorage.parseSizeRecord(bytes, what: "timestamps-through")
+        } ?? 0
+    }
+
+    /// Stores tokens beside their entries and checkpoints, and optionally moves the
+    /// `timestamps-through` mark, in one synced batch. The ledger checks only that each subject
+    /// exists and the token is not empty; what the token says is the time-stamper's business
+    /// (the ledger does not parse CMS).
+    public func storeTimestampTokens(_ tokens: [(subject: TimestampSubject, token: [UInt8])], through: UInt64? = nil) throws(LedgerError) {
+        let size = self.size
+        var batch = WriteBatch()
+        for (subject, token) in tokens {
+            guard !token.isEmpty else { throw LedgerError(.invalidEntry, "an empty time-stamp token for \(subject)") }
+            switch subject {
+            case .entry(let seq):
+                guard seq < size else { throw LedgerError(.notFound, "no entry \(seq); the ledger has \(size)") }
+            case .checkpoint(let checkpointSize):
+                guard try Self.read(database, LedgerStorage.checkpointKey(size: checkpointSize), in: checkpoints) != nil else {
+                    throw LedgerError(.notFound, "no checkpoint at size \(checkpointSize)")
+                }
+            }
+            batch.put(subject.key, token, in: timestamps)
+        }
+        if let through {
+            guard through <= size else { throw LedgerError(.invalidRange, "timestamps-through \(through) is beyond the ledger's \(size) entries") }
+            batch.put(LedgerStorage.timestampsThroughKey, LedgerStorage.sizeRecord(through), in: state)
+        }
+        do {
+            try database.write(batch, durability: .synced)
+        } catch {
+            throw LedgerError(storage: error)
+        }
     }
 
     // MARK: - Storage helpers

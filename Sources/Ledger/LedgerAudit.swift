@@ -23,6 +23,8 @@ public enum AuditFindingKind: String, Sendable, Equatable {
     case checkpointBeyondTree = "checkpoint-beyond-tree"
     case latestCheckpoint = "latest-checkpoint"
     case timestampOrphan = "timestamp-orphan"
+    /// The `timestamps-through` mark is unreadable or beyond the head.
+    case timestampMark = "timestamp-mark"
     case storage = "storage"
 }
 
@@ -109,6 +111,18 @@ public enum LedgerAudit {
                 headSize = try LedgerStorage.parseSizeRecord(headBytes, what: "head")
             } catch {
                 throw stop(.head, nil, error.reason)
+            }
+        }
+
+        if let markBytes = try database.get(LedgerStorage.timestampsThroughKey, in: state) {
+            let mark: UInt64
+            do {
+                mark = try LedgerStorage.parseSizeRecord(markBytes, what: "timestamps-through")
+            } catch {
+                throw stop(.timestampMark, nil, error.reason)
+            }
+            guard mark <= headSize else {
+                throw stop(.timestampMark, nil, "timestamps-through is \(mark), beyond the head's \(headSize) entries")
             }
         }
 

@@ -24,6 +24,10 @@ public struct EntryType: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let known: [String] = ["evidence", "service", "award", "certificate-issued", "certificate-revoked", "key-certified"]
 
     public var description: String { rawValue }
+
+    /// Entries that people act on (evidence, service events, awards) get their own RFC 3161
+    /// token over their leaf hash; the others are time-proven by their checkpoint's token.
+    public var hasOwnTimestamp: Bool { self == .evidence || self == .service || self == .award }
 }
 
 /// One ledger entry as stored: the canonical JSON object

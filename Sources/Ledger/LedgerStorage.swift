@@ -65,10 +65,13 @@ public enum LedgerStorage {
 
     static func checkpointKey(size: UInt64) -> [UInt8] { bigEndian(size) }
 
-    /// Key of a checkpoint's time-stamp token (written by the TSA issue).
+    /// `{"size":N}`: every entry below N whose type needs its own token has one.
+    static let timestampsThroughKey = Array("timestamps-through".utf8)
+
+    /// Key of a checkpoint's time-stamp token.
     public static func checkpointTimestampKey(size: UInt64) -> [UInt8] { [UInt8(ascii: "c")] + bigEndian(size) }
 
-    /// Key of an entry's time-stamp token (written by the TSA issue).
+    /// Key of an entry's time-stamp token.
     public static func entryTimestampKey(seq: UInt64) -> [UInt8] { [UInt8(ascii: "e")] + bigEndian(seq) }
 
     /// `{"size":N}`: the committed tree size, written in the same batch as the entries.
@@ -206,5 +209,26 @@ public struct CheckpointRecord: Sendable, Equatable {
             throw LedgerError(.corrupt, "the checkpoint note must carry exactly one signature line, by \(identity.origin)")
         }
         self.init(note: note, body: body, previous: previous, consistency: consistency)
+    }
+}
+
+/// What a stored time-stamp token stamps: an entry (its imprint is the entry's leaf hash) or a
+/// checkpoint (its imprint is the SHA-256 of the checkpoint's signed-note body).
+public enum TimestampSubject: Sendable, Hashable, CustomStringConvertible {
+    case entry(UInt64)
+    case checkpoint(UInt64)
+
+    var key: [UInt8] {
+        switch self {
+        case .entry(let seq): LedgerStorage.entryTimestampKey(seq: seq)
+        case .checkpoint(let size): LedgerStorage.checkpointTimestampKey(size: size)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .entry(let seq): "entry \(seq)"
+        case .checkpoint(let size): "the checkpoint at size \(size)"
+        }
     }
 }

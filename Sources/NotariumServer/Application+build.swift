@@ -21,6 +21,7 @@ public func buildApplication(
     ledger: Ledger,
     authority: CertificateAuthority? = nil,
     tsa: TimeStampAuthority? = nil,
+    stamper: LedgerTimeStamper? = nil,
     logger: Logger,
     onListening: @escaping @Sendable (ListenAddress) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
@@ -31,6 +32,8 @@ public func buildApplication(
     LedgerRoutes(ledger: ledger).register(on: router)
     if let authority { CARoutes(authority: authority).register(on: router) }
     if let tsa { TSARoutes(tsa: tsa).register(on: router) }
+    if let stamper { TimestampRoutes(stamper: stamper).register(on: router) }
+    MetricsRoutes().register(on: router)
 
     return Application(
         router: router,

@@ -20,9 +20,7 @@ struct LedgerRoutes {
             guard let record = try ledger.latestCheckpoint() else {
                 throw ProblemDetails(status: .notFound, type: "no-checkpoint", detail: "the ledger has no checkpoint yet")
             }
-            return Response(
-                status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-cache"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: record.note)))
+            return Self.note(record, cacheControl: "no-cache")
         }
         router.get("/ledger/entries/:seq") { _, context -> Response in
             let seq = try Self.number(context.parameters.get("seq"), name: "seq")
@@ -81,6 +79,13 @@ struct LedgerRoutes {
         default:
             return error
         }
+    }
+
+    /// A checkpoint's signed note, as text (Go's sumdb/note reads it as it is).
+    static func note(_ record: CheckpointRecord, cacheControl: String) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: cacheControl],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: record.note)))
     }
 
     static func json(_ value: JSONValue) -> Response {

@@ -3,6 +3,7 @@ import CertificateAuthority
 import Hummingbird
 import Ledger
 import Logging
+import TimeStamping
 
 /// What `notariumd` does after parsing its arguments: open (or create) the data directory and
 /// its ledger, then serve until SIGTERM or SIGINT, cutting checkpoints on the configured
@@ -45,21 +46,34 @@ public func runAppliance(configuration: ApplianceConfiguration, logger: Logger) 
         }
     }
     defer { maintenance.cancel() }
-    let checkpointer = Checkpointer(ledger: ledger, signer: signer!, logger: logger)
+    // Tokens for checkpoints and for evidence, service and award entries, behind the appends.
+    let stamper = try LedgerTimeStamper(ledger: ledger, authority: tsa, logger: logger)
+    stamper.start()
+    defer { stamper.stop() }
+    logger.info("ledger time-stamping started", metadata: ["ledger.timestamp-backlog": "\(stamper.backlog)"])
+    let checkpointer = Checkpointer(ledger: ledger, signer: signer!, stamper: stamper, logger: logger)
     let periodic = Task { await checkpointer.run(every: configuration.checkpointIntervalSeconds) }
     let application = buildApplication(
-        configuration: configuration, dataDirectory: dataDirectory, ledger: ledger, authority: authority, tsa: tsa, logger: logger,
+        configuration: configuration, dataDirectory: dataDirectory, ledger: ledger, authority: authority, tsa: tsa, stamper: stamper, logger: logger,
         onListening: { address in
             print("notariumd \(NotariumVersion.version) listening on http://\(address) (data: \(configuration.dataDirectory))")
             fflushStandardOutput()
             logger.notice("listening", metadata: ["http.address": "\(address)"])
         })
-    /// Stops the periodic checkpoints (waiting for one in progress), then cuts a last one, so
-    /// that what was appended is signed before the ledger and the database close.
+    /// Stops the periodic checkpoints (waiting for one in progress), then cuts a last one and
+    /// stamps it, so that what was appended is signed and timed before the ledger and the
+    /// database close. Entries still waiting for their own token get it after the restart.
     func stopCheckpoints() async {
         periodic.cancel()
         await periodic.value
         checkpointer.cut()
+        if let latest = try? ledger.latestCheckpoint() {
+            do {
+                _ = try stamper.checkpointToken(size: latest.size)
+            } catch {
+                logger.error("the last checkpoint has no time-stamp token yet; it gets one after the restart", metadata: ["error": "\(error)"])
+            }
+        }
     }
     do {
         try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
@@ -74,6 +88,8 @@ public func runAppliance(configuration: ApplianceConfiguration, logger: Logger) 
 struct Checkpointer: Sendable {
     let ledger: Ledger
     let signer: NoteSigner
+    /// Woken after a new checkpoint, to stamp it.
+    let stamper: LedgerTimeStamper
     let logger: Logger
 
     func run(every seconds: Int) async {
@@ -95,6 +111,7 @@ struct Checkpointer: Sendable {
             let (record, isNew) = try ledger.cutCheckpoint(signer: signer)
             if isNew {
                 logger.info("checkpoint cut", metadata: ["ledger.size": "\(record.size)", "ledger.previous": "\(record.previous.map(String.init) ?? "none")"])
+                stamper.wake()
             }
         } catch {
             logger.error("checkpoint failed", metadata: ["error": "\(error)"])

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Hummingbird
 import NIOCore
 import OpenSSLKit
@@ -13,6 +14,9 @@ import TimeStamping
 /// - `GET /tsa/certs`: the TSA certificate, the issuing CA and the root, PEM.
 struct TSARoutes {
     let tsa: TimeStampAuthority
+    /// Made on first use, after notariumd has bootstrapped the metrics backend.
+    static let granted = Counter(label: "notarium_tsa_responses_total", dimensions: [("status", "granted")])
+    static let rejected = Counter(label: "notarium_tsa_responses_total", dimensions: [("status", "rejection")])
 
     func register(on router: Router<NotariumRequestContext>) {
         router.post("/tsa") { request, _ -> Response in
@@ -28,7 +32,8 @@ struct TSARoutes {
             } catch {
                 throw ProblemDetails(status: .contentTooLarge, type: "body-too-large", detail: "a time-stamp request is at most \(TimeStampRequest.maximumBytes) bytes")
             }
-            let (response, _) = tsa.respond(to: Array(buffer: body))
+            let (response, outcome) = tsa.respond(to: Array(buffer: body))
+            if case .granted = outcome { Self.granted.increment() } else { Self.rejected.increment() }
             // Only if OpenSSL could not even encode a rejection: never a 200 without a reply.
             guard !response.isEmpty else {
                 throw ProblemDetails(status: .internalServerError, type: "tsa-failure", detail: "the TSA could not encode a reply")

@@ -49,14 +49,8 @@ public final class TimeStampReply: @unchecked Sendable {
             return
         }
         ERR_clear_error()
-        // PKCS7 is a public struct, so its pointers are typed; decodeDER deals in opaque ones.
-        guard let parsed = decodeDER(bytes, { OpaquePointer(d2i_PKCS7(nil, $0, $1)) }, free: { PKCS7_free(UnsafeMutablePointer($0)) }) else {
+        guard let (token, info) = try Self.parseToken(bytes) else {
             throw OpenSSLError.drain(.malformedInput, "neither a DER TimeStampResp nor a DER TimeStampToken")
-        }
-        let token = UnsafeMutablePointer<PKCS7>(parsed)
-        guard let info = PKCS7_to_TS_TST_INFO(token) else {
-            PKCS7_free(token)
-            throw OpenSSLError.drain(.malformedInput, "a CMS structure, but not a time-stamp token (no TSTInfo inside)")
         }
         self.token = token
         self.info = info
@@ -148,6 +142,21 @@ public final class TimeStampReply: @unchecked Sendable {
     /// through SignerInfo's sid, never by position in the bag), and that certificate chains
     /// to one of `trusted` through the token's certificates and `untrusted`, with the TSA
     /// purpose (critical EKU timeStamping), at `time` (seconds; the token's genTime when nil,
+
+    /// A bare token (DER ContentInfo) and its TSTInfo, both owned by the caller; nil when the
+    /// bytes are not DER CMS at all; throws when they are CMS but carry no TSTInfo.
+    static func parseToken(_ bytes: [UInt8]) throws(OpenSSLError) -> (token: UnsafeMutablePointer<PKCS7>, info: OpaquePointer)? {
+        // PKCS7 is a public struct, so its pointers are typed; decodeDER deals in opaque ones.
+        guard let parsed = decodeDER(bytes, { OpaquePointer(d2i_PKCS7(nil, $0, $1)) }, free: { PKCS7_free(UnsafeMutablePointer($0)) }) else {
+            return nil
+        }
+        let token = UnsafeMutablePointer<PKCS7>(parsed)
+        guard let info = PKCS7_to_TS_TST_INFO(token) else {
+            PKCS7_free(token)
+            throw OpenSSLError.drain(.malformedInput, "a CMS structure, but not a time-stamp token (no TSTInfo inside)")
+        }
+        return (token, info)
+    }
     /// so that a certificate that expired after the token still counts).
     public func verify(imprint expected: [UInt8], trusted: [Certificate], untrusted: [Certificate] = [], at time: Int64? = nil) throws(OpenSSLError) {
         guard let token else { throw OpenSSLError(code: .malformedInput, reason: "the response carries no token (status \(status))", openSSLErrors: []) }

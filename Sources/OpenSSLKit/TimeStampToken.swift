@@ -111,6 +111,53 @@ public final class TimeStampSigner: @unchecked Sendable {
     /// big-endian magnitude of a positive serial number, `genTime` milliseconds since the
     /// epoch.
     public func response(to request: TimeStampRequest, policy: String, serial: [UInt8], genTime: Int64) throws(OpenSSLError) -> [UInt8] {
+        let (token, info) = try signedToken(for: request, policy: policy, serial: serial, genTime: genTime)
+        return try Self.grantedResponse(token: token, info: info)
+    }
+
+    /// The token alone (a CMS ContentInfo, DER) for `request`, as `response` would carry it:
+    /// what the ledger stores beside an entry or checkpoint.
+    public func token(for request: TimeStampRequest, policy: String, serial: [UInt8], genTime: Int64) throws(OpenSSLError) -> [UInt8] {
+        let (token, info) = try signedToken(for: request, policy: policy, serial: serial, genTime: genTime)
+        defer {
+            PKCS7_free(token)
+            TS_TST_INFO_free(info)
+        }
+        let encoded = encodeDER { i2d_PKCS7(token, $0) }
+        guard !encoded.isEmpty else { throw OpenSSLError.drain(.operationFailed, "cannot encode the token") }
+        return encoded
+    }
+
+    /// A granted TimeStampResp around a stored token (DER ContentInfo), so that any RFC 3161
+    /// client reads it as if it had just asked: `openssl ts -reply -in`, rfc3161-client.
+    public static func grantedResponse(wrapping tokenBytes: [UInt8]) throws(OpenSSLError) -> [UInt8] {
+        OpenSSLError.clearQueue()
+        guard let (token, info) = try TimeStampReply.parseToken(tokenBytes) else {
+            throw OpenSSLError.drain(.malformedInput, "the time-stamp token is not DER CMS SignedData")
+        }
+        return try grantedResponse(token: token, info: info)
+    }
+
+    /// Wraps `token` and `info` (both consumed) in a granted TimeStampResp.
+    static func grantedResponse(token: UnsafeMutablePointer<PKCS7>, info: OpaquePointer) throws(OpenSSLError) -> [UInt8] {
+        guard let response = TS_RESP_new(), let status = TS_STATUS_INFO_new() else {
+            PKCS7_free(token)
+            TS_TST_INFO_free(info)
+            throw OpenSSLError.drain(.operationFailed, "cannot allocate the response")
+        }
+        defer { TS_RESP_free(response) }
+        defer { TS_STATUS_INFO_free(status) }
+        TS_RESP_set_tst_info(response, token, info)
+        guard TS_STATUS_INFO_set_status(status, TS_STATUS_GRANTED) == 1, TS_RESP_set_status_info(response, status) == 1 else {
+            throw OpenSSLError.drain(.operationFailed, "cannot set the status")
+        }
+        let encoded = encodeDER { i2d_TS_RESP(response, $0) }
+        guard !encoded.isEmpty else { throw OpenSSLError.drain(.operationFailed, "cannot encode the response") }
+        return encoded
+    }
+
+    /// Builds and signs the token; the caller owns both returned objects.
+    func signedToken(for request: TimeStampRequest, policy: String, serial: [UInt8], genTime: Int64) throws(OpenSSLError) -> (token: UnsafeMutablePointer<PKCS7>, info: OpaquePointer) {
         OpenSSLError.clearQueue()
         guard let policyObject = policies[policy] else {
             throw OpenSSLError(code: .operationFailed, reason: "\(policy) is not a policy this signer was prepared for", openSSLErrors: [])
@@ -164,18 +211,9 @@ public final class TimeStampSigner: @unchecked Sendable {
             throw OpenSSLError.drain(.operationFailed, "cannot sign the token")
         }
 
-        guard let response = TS_RESP_new(), let status = TS_STATUS_INFO_new() else { throw OpenSSLError.drain(.operationFailed, "cannot allocate the response") }
-        defer { TS_RESP_free(response) }
-        defer { TS_STATUS_INFO_free(status) }
-        guard TS_STATUS_INFO_set_status(status, TS_STATUS_GRANTED) == 1, TS_RESP_set_status_info(response, status) == 1 else {
-            throw OpenSSLError.drain(.operationFailed, "cannot set the status")
-        }
-        TS_RESP_set_tst_info(response, token, info)
         tokenOwned = false
         infoOwned = false
-        let encoded = encodeDER { i2d_TS_RESP(response, $0) }
-        guard !encoded.isEmpty else { throw OpenSSLError.drain(.operationFailed, "cannot encode the response") }
-        return encoded
+        return (token, info)
     }
 
     /// A rejection (RFC 3161 §2.4.2: status rejection, one failInfo bit, a statusString).

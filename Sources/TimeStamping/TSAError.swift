@@ -17,6 +17,10 @@ public struct TSAError: Error, Equatable, CustomStringConvertible {
         case crypto = "crypto"
         /// `resume` while the clock still reads before the last genTime the TSA may have issued.
         case clockBehind = "tsa-clock-behind"
+        /// The TSA refused to stamp for the ledger (halted, or its state cannot be written).
+        case refused = "tsa-refused"
+        /// A ledger time-stamp cannot be made or kept (the ledger refused to store it).
+        case ledger = "tsa-ledger"
     }
 
     public let code: Code

@@ -153,14 +153,15 @@ public final class TimeStampAuthority: Sendable {
     }
 
     /// Clears a halt after the operator has checked the clock (`notarium ts resume`, on a
-    /// stopped appliance's data directory): the next token's genTime is the clock's time then,
-    /// which must not be below the time ceiling.
+    /// stopped appliance's data directory). The stored time ceiling is up to one lease above the
+    /// last genTime really issued, so the clock must read at least the ceiling less that lease;
+    /// genTime itself still never goes below the ceiling.
     public static func resume(database: Database, clock: @Sendable () -> Int64 = LedgerTime.nowMilliseconds) throws(TSAError) -> String? {
         let store = try TSAStore(database: database)
         let reason = try store.read(TSAStore.haltedKey).map { String(decoding: $0, as: UTF8.self) }
         let ceiling = Int64(bitPattern: try store.readNumber(TSAStore.timeKey))
         let now = clock()
-        guard now >= ceiling else {
+        guard now >= ceiling - timeLeaseMilliseconds else {
             throw TSAError(.clockBehind, "the clock reads \(LedgerTime.format(milliseconds: now)), before the last genTime the TSA may have issued (\(LedgerTime.format(milliseconds: ceiling))); set the clock right first")
         }
         var batch = WriteBatch()
@@ -197,6 +198,31 @@ public final class TimeStampAuthority: Sendable {
         } catch {
             logger.error("signing a time-stamp token failed", metadata: ["error": "\(error)"])
             return reject(.systemFailure, "the TSA could not sign the token")
+        }
+    }
+
+    /// A token (DER ContentInfo) over `imprint` under the default policy, with the TSA
+    /// certificate included: what the ledger stores beside an entry or a checkpoint. The same
+    /// serial and clock discipline as `respond(to:)`.
+    public func token(imprint: [UInt8], hash: TimeStampHash = .sha256) throws(TSAError) -> (token: [UInt8], serial: UInt64, genTime: Int64) {
+        let request: TimeStampRequest
+        do {
+            request = try TimeStampRequest(derEncoded: try TimeStampRequest.create(imprint: imprint, hash: hash, nonce: nil, certificateRequested: true))
+        } catch {
+            throw TSAError(.crypto, "cannot make a time-stamp request for the ledger: \(error)")
+        }
+        if let refusal = check(request) { throw TSAError(.refused, refusal.1) }
+        let serial: UInt64, genTime: Int64
+        switch nextSerialAndTime() {
+        case .success(let picked): (serial, genTime) = picked
+        case .failure(let refusal): throw TSAError(.refused, refusal.text)
+        }
+        do {
+            let token = try signer.token(for: request, policy: settings.policyOID, serial: TSAStore.encode(serial).drop { $0 == 0 }.map { $0 }, genTime: genTime)
+            return (token, serial, genTime)
+        } catch {
+            logger.error("signing a time-stamp token failed", metadata: ["error": "\(error)"])
+            throw TSAError(.crypto, "the TSA could not sign the token: \(error)")
         }
     }
 

@@ -85,6 +85,7 @@ struct NotariumDaemon: AsyncParsableCommand {
             throw ExitCode(DaemonExit.configuration)
         }
         bootstrapLogging(format: settings.logFormat, level: settings.logLevel)
+        bootstrapMetrics()
         let logger = Logger(label: "notariumd")
         do {
             try await runAppliance(configuration: settings, logger: logger)

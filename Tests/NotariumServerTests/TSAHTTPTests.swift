@@ -198,4 +198,84 @@ struct TSAHTTPTests {
         let resumed = try runProcess(notarium, ["ts", "resume"] + data, environment: cleanEnvironment())
         #expect(resumed.status == 0 && resumed.standardOutput.contains("the TSA was not halted"), "\(resumed.standardOutput) \(resumed.standardError)")
     }
+
+    @Test("the ledger's tokens over HTTP: entries appended while stopped are stamped after the start; openssl ts -verify checks entry and checkpoint tokens; /metrics shows the backlog")
+    func ledgerTokens() throws {
+        let directory = TemporaryDirectory()
+        let notarium = builtProduct("notarium")
+        let data = ["--data", directory.file("data")]
+        // A first start creates the CA and TSA; then three entries people act on are appended
+        // with the appliance stopped, so the time-stamper finds them as a backlog when it starts.
+        var appliance = try RunningAppliance(data)
+        #expect(appliance.stop() == 0)
+        let body = directory.file("body.json")
+        try #"{"case":"HTTP-1"}"#.write(toFile: body, atomically: true, encoding: .utf8)
+        var appended: [UInt64] = []
+        for type in ["evidence", "service", "award"] {
+            let result = try runProcess(notarium, ["ledger", "append", "--type", type, "--body-file", body] + data, environment: cleanEnvironment())
+            #expect(result.status == 0, "\(result.standardError)")
+            let seq = result.standardOutput.split(separator: "\"").drop { $0 != "seq" }.dropFirst().first.map { $0.filter(\.isNumber) }
+            appended.append(try #require(seq.flatMap { UInt64($0) }, "\(result.standardOutput)"))
+        }
+        appliance = try RunningAppliance(data + ["--ledger-checkpoint-interval", "1"])
+        defer { appliance.stop() }
+        let base = appliance.baseURL
+        let chain = try curl(base + "/tsa/certs").body
+        let blocks = chain.components(separatedBy: "-----END CERTIFICATE-----").filter { $0.contains("BEGIN") }.map { $0 + "-----END CERTIFICATE-----\n" }
+        try #require(blocks.count == 3)
+        try blocks[2].write(toFile: directory.file("root.pem"), atomically: true, encoding: .utf8)
+        try (blocks[0] + blocks[1]).write(toFile: directory.file("chain.pem"), atomically: true, encoding: .utf8)
+        func fetch(_ path: String, to file: String) throws -> (Int, String) {
+            let result = try runProcess("/usr/bin/curl", ["-sS", "-o", file, "-w", "%{http_code} %{content_type}", base + path], timeout: 30)
+            let parts = result.standardOutput.split(separator: " ", maxSplits: 1)
+            return (Int(parts.first ?? "") ?? 0, parts.count > 1 ? String(parts[1]) : "")
+        }
+        func verify(_ reply: String, _ what: [String]) throws -> ProcessResult {
+            try runProcess("/usr/bin/openssl", ["ts", "-verify", "-in", reply] + what + ["-CAfile", directory.file("root.pem"), "-untrusted", directory.file("chain.pem")])
+        }
+        for seq in appended {
+            let entry = try curl(base + "/ledger/entries/\(seq)").body
+            let leafHash = try runProcess("/bin/sh", ["-c", "(printf '\\000'; cat) | openssl dgst -sha256 -r | cut -d' ' -f1"], standardInput: entry).standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+            let reply = directory.file("entry-\(seq).tsr")
+            let (status, type) = try fetch("/ledger/entries/\(seq)/timestamp", to: reply)
+            #expect(status == 200 && type == "application/timestamp-reply")
+            let verified = try verify(reply, ["-digest", leafHash])
+            #expect(verified.status == 0 && verified.standardOutput.contains("Verification: OK"), "entry \(seq): \(verified.standardOutput) \(verified.standardError)")
+        }
+        // A certificate-issued entry (seq 0) has no token of its own; an entry not yet written none at all.
+        let (ownless, _) = try fetch("/ledger/entries/0/timestamp", to: directory.file("none.json"))
+        let ownlessBody = try String(contentsOfFile: directory.file("none.json"), encoding: .utf8)
+        #expect(ownless == 404 && ownlessBody.contains("no-own-timestamp"), "\(ownlessBody)")
+        #expect(try fetch("/ledger/entries/999999/timestamp", to: directory.file("none.json")).0 == 404)
+        #expect(try fetch("/ledger/entries/x/timestamp", to: directory.file("none.json")).0 == 400)
+
+        // The checkpoint cut after the start covers the appended entries; its token is over the
+        // note's body: the first three lines.
+        var note = ""
+        for _ in 0..<100 {
+            note = try curl(base + "/ledger/checkpoint").body
+            if let size = note.split(separator: "\n").dropFirst().first.flatMap({ UInt64($0) }), size > appended.last! { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        let lines = note.split(separator: "\n", omittingEmptySubsequences: false)
+        let size = try #require(lines.count > 3 ? UInt64(lines[1]) : nil, "\(note)")
+        #expect(try curl(base + "/ledger/checkpoints/\(size)").body == note)
+        try (lines[0..<3].joined(separator: "\n") + "\n").write(toFile: directory.file("body.txt"), atomically: true, encoding: .utf8)
+        let (checkpointStatus, _) = try fetch("/ledger/checkpoints/\(size)/timestamp", to: directory.file("checkpoint.tsr"))
+        #expect(checkpointStatus == 200)
+        let checkpointVerified = try verify(directory.file("checkpoint.tsr"), ["-data", directory.file("body.txt")])
+        #expect(checkpointVerified.status == 0 && checkpointVerified.standardOutput.contains("Verification: OK"), "\(checkpointVerified.standardOutput) \(checkpointVerified.standardError)")
+        #expect(try fetch("/ledger/checkpoints/\(size + 1000)/timestamp", to: directory.file("none.json")).0 == 404)
+
+        // The metrics: tokens made, and a backlog that drained to zero.
+        var metrics = ""
+        for _ in 0..<100 {
+            metrics = try curl(base + "/metrics").body
+            if metrics.contains("notarium_ledger_timestamp_backlog 0") { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(metrics.contains("notarium_ledger_timestamp_backlog 0"), "\(metrics)")
+        #expect(metrics.contains(#"notarium_ledger_timestamps_total{subject="entry"} 3"#), "\(metrics)")
+        #expect(metrics.contains(#"notarium_ledger_timestamps_total{subject="checkpoint"}"#), "\(metrics)")
+    }
 }

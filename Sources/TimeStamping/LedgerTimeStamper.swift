@@ -1,0 +1,280 @@
+import CoreMetrics
+import Foundation
+import Ledger
+import Logging
+import OpenSSLKit
+import Synchronization
+
+/// Gives the ledger its time proofs (docs/tsa.md, "The ledger's tokens"): an RFC 3161 token over
+/// every checkpoint's signed-note body, and one over the leaf hash of every entry that people act
+/// on (`EntryType.hasOwnTimestamp`), each stored beside what it stamps.
+///
+/// Stamping runs on its own thread, behind the appends: the ledger's append rate never waits on
+/// the TSA. The thread walks the entries from the `timestamps-through` mark, stamps those that
+/// need a token, and stores a chunk of tokens with the moved mark in one synced write, so a
+/// restart goes on where it stopped and no entry is skipped. Checkpoints come first, since one
+/// checkpoint token times every entry below it. When the TSA refuses (halted, clock), the
+/// backlog grows, shows in `notarium_ledger_timestamp_backlog`, and stamping retries.
+///
+/// Whoever needs a token now (a bundle) calls `entryToken` or `checkpointToken`, which stamp at
+/// once if the thread has not got there yet. One lock around stamp-and-store keeps any subject
+/// from getting two tokens.
+public final class LedgerTimeStamper: @unchecked Sendable {
+    public let ledger: Ledger
+    public let authority: TimeStampAuthority
+    let logger: Logger
+
+    /// Entries looked at per synced write of tokens and the moved mark.
+    static let chunk: UInt64 = 256
+    /// How long the thread waits before retrying after the TSA or the ledger failed.
+    static let retryInterval: TimeInterval = 2
+
+    private let condition = NSCondition()
+    private var signaled = false
+    private var stopping = false
+    private var running = false
+    /// Held while a token is made and stored, so that nothing is stamped twice.
+    private let stampLock = NSLock()
+    /// The `timestamps-through` mark, as last stored.
+    private let through: Mutex<UInt64>
+    /// The size of the newest checkpoint known to have its token.
+    private var stampedCheckpoint: UInt64 = 0
+    /// The last failure logged, so a long TSA halt logs once rather than every retry.
+    private var lastFailure: String?
+
+    private let backlogGauge = Gauge(label: "notarium_ledger_timestamp_backlog")
+    private let entryTokens = Counter(label: "notarium_ledger_timestamps_total", dimensions: [("subject", "entry")])
+    private let checkpointTokens = Counter(label: "notarium_ledger_timestamps_total", dimensions: [("subject", "checkpoint")])
+    private let failures = Counter(label: "notarium_ledger_timestamp_failures_total")
+
+    public init(ledger: Ledger, authority: TimeStampAuthority, logger: Logger) throws(TSAError) {
+        self.ledger = ledger
+        self.authority = authority
+        self.logger = logger
+        do {
+            through = Mutex(try ledger.timestampedThrough())
+        } catch {
+            throw TSAError(.ledger, "cannot read the ledger's timestamps-through mark: \(error.reason)")
+        }
+    }
+
+    /// Entries appended but not yet passed by the time-stamper: those still waiting for their
+    /// token, and any others not yet looked at.
+    public var backlog: UInt64 {
+        let size = ledger.size
+        let mark = through.withLock { $0 }
+        return size > mark ? size - mark : 0
+    }
+
+    /// Starts the stamping thread; it is woken by every group commit and by `wake()`.
+    public func start() {
+        condition.lock()
+        guard !running else {
+            condition.unlock()
+            return
+        }
+        running = true
+        stopping = false
+        condition.unlock()
+        ledger.onCommit { [weak self] _ in self?.wake() }
+        let thread = Thread { [self] in run() }
+        thread.name = "ledger-timestamps"
+        thread.start()
+    }
+
+    /// Asks the thread to look again now (after a checkpoint is cut, or a halt is cleared).
+    public func wake() {
+        condition.lock()
+        signaled = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Stops the thread after the chunk it is on; the backlog is taken up after a restart.
+    public func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while running { condition.wait() }
+        condition.unlock()
+    }
+
+    /// Stamps until the backlog is empty or `deadline` passes (tests, and a clean shutdown that
+    /// wants the tokens of what it just wrote). Returns whether the backlog is empty.
+    public func drain(until deadline: Date) -> Bool {
+        while backlog > 0 || checkpointNeedsToken() {
+            guard Date() < deadline else { return false }
+            wake()
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        return true
+    }
+
+    // MARK: - On demand
+
+    /// The token of entry `seq`, stamped now if it has none yet; nil for an entry whose type
+    /// has no token of its own (its checkpoint's token proves its time).
+    public func entryToken(_ seq: UInt64) throws(TSAError) -> [UInt8]? {
+        let entry: LedgerEntry
+        do {
+            entry = try ledger.entry(seq)
+        } catch {
+            throw TSAError(.ledger, error.reason)
+        }
+        guard entry.type.hasOwnTimestamp else { return nil }
+        if let token = try stored(.entry(seq)) { return token }
+        stampLock.lock()
+        defer { stampLock.unlock() }
+        if let token = try stored(.entry(seq)) { return token }
+        let token = try authority.token(imprint: entry.leafHash).token
+        try store([(.entry(seq), token)], through: nil)
+        entryTokens.increment()
+        return token
+    }
+
+    /// The token of the checkpoint at `size`, stamped now if it has none yet; nil when no
+    /// checkpoint was cut at that size.
+    public func checkpointToken(size: UInt64) throws(TSAError) -> [UInt8]? {
+        let record: CheckpointRecord?
+        do {
+            record = try ledger.checkpoint(size: size)
+        } catch {
+            throw TSAError(.ledger, error.reason)
+        }
+        guard let record else { return nil }
+        if let token = try stored(.checkpoint(size)) { return token }
+        stampLock.lock()
+        defer { stampLock.unlock() }
+        if let token = try stored(.checkpoint(size)) { return token }
+        let token = try authority.token(imprint: Self.checkpointImprint(record)).token
+        try store([(.checkpoint(size), token)], through: nil)
+        checkpointTokens.increment()
+        return token
+    }
+
+    /// What a checkpoint's token stamps: the SHA-256 of its signed-note body (the text the
+    /// Ed25519 signature covers), so `openssl ts -verify -data body.txt` checks it.
+    public static func checkpointImprint(_ record: CheckpointRecord) -> [UInt8] {
+        TimeStampHash.sha256.digest(Array(record.body.text.utf8))
+    }
+
+    // MARK: - The thread
+
+    private func run() {
+        while true {
+            condition.lock()
+            signaled = false
+            let stop = stopping
+            condition.unlock()
+            if stop { break }
+
+            var busy = false
+            var failed = false
+            do throws(TSAError) {
+                try stampCheckpoints()
+                busy = try stampEntries()
+                if lastFailure != nil {
+                    logger.notice("ledger time-stamping goes on", metadata: ["backlog": "\(backlog)"])
+                    lastFailure = nil
+                }
+            } catch {
+                failed = true
+                failures.increment()
+                if lastFailure != error.reason {
+                    logger.error("ledger time-stamping is held up; it retries", metadata: ["error": "\(error)", "backlog": "\(backlog)"])
+                    lastFailure = error.reason
+                }
+            }
+            backlogGauge.record(Double(backlog))
+            if busy && !failed { continue }
+
+            condition.lock()
+            if !signaled && !stopping {
+                _ = condition.wait(until: Date(timeIntervalSinceNow: failed ? Self.retryInterval : 5))
+            }
+            condition.unlock()
+        }
+        condition.lock()
+        running = false
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Stamps the latest checkpoint and any before it left without a token (after a TSA halt),
+    /// newest first.
+    private func stampCheckpoints() throws(TSAError) {
+        let latest: CheckpointRecord?
+        do {
+            latest = try ledger.latestCheckpoint()
+        } catch {
+            throw TSAError(.ledger, error.reason)
+        }
+        guard var record = latest, record.size != stampedCheckpoint else { return }
+        let newest = record.size
+        while try stored(.checkpoint(record.size)) == nil {
+            _ = try checkpointToken(size: record.size)
+            guard let previous = record.previous else { break }
+            do {
+                guard let earlier = try ledger.checkpoint(size: previous) else { break }
+                record = earlier
+            } catch {
+                throw TSAError(.ledger, error.reason)
+            }
+        }
+        stampedCheckpoint = newest
+    }
+
+    private func checkpointNeedsToken() -> Bool {
+        guard let latest = try? ledger.latestCheckpoint() else { return false }
+        return (try? stored(.checkpoint(latest.size))) == nil
+    }
+
+    /// Stamps the next chunk of entries after the mark; returns whether there may be more.
+    private func stampEntries() throws(TSAError) -> Bool {
+        let size = ledger.size
+        let start = through.withLock { $0 }
+        guard start < size else { return false }
+        let end = min(size, start + Self.chunk)
+        stampLock.lock()
+        defer { stampLock.unlock() }
+        var tokens: [(subject: TimestampSubject, token: [UInt8])] = []
+        for seq in start..<end {
+            do throws(TSAError) {
+                let entry: LedgerEntry
+                do {
+                    entry = try ledger.entry(seq)
+                } catch {
+                    throw TSAError(.ledger, error.reason)
+                }
+                guard entry.type.hasOwnTimestamp, try stored(.entry(seq)) == nil else { continue }
+                tokens.append((.entry(seq), try authority.token(imprint: entry.leafHash).token))
+            } catch {
+                // Keep what was made before the failure; the mark stops at the entry that failed.
+                try store(tokens, through: seq)
+                entryTokens.increment(by: tokens.count)
+                throw error
+            }
+        }
+        try store(tokens, through: end)
+        entryTokens.increment(by: tokens.count)
+        return end < size
+    }
+
+    private func stored(_ subject: TimestampSubject) throws(TSAError) -> [UInt8]? {
+        do {
+            return try ledger.timestampToken(for: subject)
+        } catch {
+            throw TSAError(.ledger, error.reason)
+        }
+    }
+
+    private func store(_ tokens: [(subject: TimestampSubject, token: [UInt8])], through mark: UInt64?) throws(TSAError) {
+        if tokens.isEmpty && mark == nil { return }
+        do {
+            try ledger.storeTimestampTokens(tokens, through: mark)
+        } catch {
+            throw TSAError(.ledger, "cannot store time-stamp tokens: \(error.reason)")
+        }
+        if let mark { through.withLock { $0 = max($0, mark) } }
+    }
+}
