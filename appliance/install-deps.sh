@@ -2,11 +2,16 @@
 # Installs the Debian packages Notarium needs, and only those that are missing.
 #   appliance/install-deps.sh            what building and running need
 #   appliance/install-deps.sh --test     also what the test suite's independent tools need
+#   appliance/install-deps.sh --bench    also what notarium-bench drives (wrk, gcc for tsabase)
 # Run as root or with sudo available. Swift itself is expected at /opt/swift or on PATH.
 set -euo pipefail
 
 packages=(librocksdb-dev libsodium-dev libssl-dev openssl pkg-config ca-certificates)
 with_tests=false
+if [[ "${1:-}" == "--bench" ]]; then
+  # wrk: the HTTP load generator of the TSA benchmark; gcc: builds the tsabase baseline.
+  packages+=(wrk gcc)
+fi
 if [[ "${1:-}" == "--test" ]]; then
   with_tests=true
   # curl: a real HTTP client for the live tests; python3 + PyNaCl: an independent reader of

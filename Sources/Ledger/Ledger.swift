@@ -536,11 +536,18 @@ public final class Ledger: @unchecked Sendable {
         } ?? 0
     }
 
+    /// The `checkpoint-timestamps-through` mark: every checkpoint up to this size has a token.
+    public func timestampedCheckpointsThrough() throws(LedgerError) -> UInt64 {
+        try Self.read(database, LedgerStorage.checkpointTimestampsThroughKey, in: state).map { bytes throws(LedgerError) in
+            try LedgerStorage.parseSizeRecord(bytes, what: "checkpoint-timestamps-through")
+        } ?? 0
+    }
+
     /// Stores tokens beside their entries and checkpoints, and optionally moves the
-    /// `timestamps-through` mark, in one synced batch. The ledger checks only that each subject
+    /// `timestamps-through` and `checkpoint-timestamps-through` marks, in one synced batch. The ledger checks only that each subject
     /// exists and the token is not empty; what the token says is the time-stamper's business
     /// (the ledger does not parse CMS).
-    public func storeTimestampTokens(_ tokens: [(subject: TimestampSubject, token: [UInt8])], through: UInt64? = nil) throws(LedgerError) {
+    public func storeTimestampTokens(_ tokens: [(subject: TimestampSubject, token: [UInt8])], through: UInt64? = nil, checkpointsThrough: UInt64? = nil) throws(LedgerError) {
         let size = self.size
         var batch = WriteBatch()
         for (subject, token) in tokens {
@@ -558,6 +565,12 @@ public final class Ledger: @unchecked Sendable {
         if let through {
             guard through <= size else { throw LedgerError(.invalidRange, "timestamps-through \(through) is beyond the ledger's \(size) entries") }
             batch.put(LedgerStorage.timestampsThroughKey, LedgerStorage.sizeRecord(through), in: state)
+        }
+        if let checkpointsThrough {
+            guard try Self.read(database, LedgerStorage.checkpointKey(size: checkpointsThrough), in: checkpoints) != nil else {
+                throw LedgerError(.notFound, "checkpoint-timestamps-through \(checkpointsThrough) names no checkpoint")
+            }
+            batch.put(LedgerStorage.checkpointTimestampsThroughKey, LedgerStorage.sizeRecord(checkpointsThrough), in: state)
         }
         do {
             try database.write(batch, durability: .synced)

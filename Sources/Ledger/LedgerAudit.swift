@@ -114,16 +114,21 @@ public enum LedgerAudit {
             }
         }
 
-        if let markBytes = try database.get(LedgerStorage.timestampsThroughKey, in: state) {
-            let mark: UInt64
+        // The time-stamper's marks: how far it has stamped entries and checkpoints.
+        func mark(_ key: [UInt8], _ name: String) throws -> UInt64? {
+            guard let bytes = try database.get(key, in: state) else { return nil }
             do {
-                mark = try LedgerStorage.parseSizeRecord(markBytes, what: "timestamps-through")
+                return try LedgerStorage.parseSizeRecord(bytes, what: name)
             } catch {
                 throw stop(.timestampMark, nil, error.reason)
             }
-            guard mark <= headSize else {
-                throw stop(.timestampMark, nil, "timestamps-through is \(mark), beyond the head's \(headSize) entries")
-            }
+        }
+        if let entriesMark = try mark(LedgerStorage.timestampsThroughKey, "timestamps-through"), entriesMark > headSize {
+            throw stop(.timestampMark, nil, "timestamps-through is \(entriesMark), beyond the head's \(headSize) entries")
+        }
+        if let checkpointsMark = try mark(LedgerStorage.checkpointTimestampsThroughKey, "checkpoint-timestamps-through"),
+           try database.get(LedgerStorage.checkpointKey(size: checkpointsMark), in: checkpoints) == nil {
+            throw stop(.timestampMark, nil, "checkpoint-timestamps-through is \(checkpointsMark), which names no checkpoint")
         }
 
         // Entries, tree and checkpoints, in one pass in sequence order.

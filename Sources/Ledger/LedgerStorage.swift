@@ -67,6 +67,8 @@ public enum LedgerStorage {
 
     /// `{"size":N}`: every entry below N whose type needs its own token has one.
     static let timestampsThroughKey = Array("timestamps-through".utf8)
+    /// `{"size":N}`: every checkpoint of size up to N has its token.
+    static let checkpointTimestampsThroughKey = Array("checkpoint-timestamps-through".utf8)
 
     /// Key of a checkpoint's time-stamp token.
     public static func checkpointTimestampKey(size: UInt64) -> [UInt8] { [UInt8(ascii: "c")] + bigEndian(size) }

@@ -37,8 +37,8 @@ public final class LedgerTimeStamper: @unchecked Sendable {
     private let stampLock = NSLock()
     /// The `timestamps-through` mark, as last stored.
     private let through: Mutex<UInt64>
-    /// The size of the newest checkpoint known to have its token.
-    private var stampedCheckpoint: UInt64 = 0
+    /// The `checkpoint-timestamps-through` mark, as last stored (only the thread moves it).
+    private var stampedCheckpoint: UInt64
     /// The last failure logged, so a long TSA halt logs once rather than every retry.
     private var lastFailure: String?
 
@@ -53,6 +53,7 @@ public final class LedgerTimeStamper: @unchecked Sendable {
         self.logger = logger
         do {
             through = Mutex(try ledger.timestampedThrough())
+            stampedCheckpoint = try ledger.timestampedCheckpointsThrough()
         } catch {
             throw TSAError(.ledger, "cannot read the ledger's timestamps-through mark: \(error.reason)")
         }
@@ -200,33 +201,40 @@ public final class LedgerTimeStamper: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Stamps the latest checkpoint and any before it left without a token (after a TSA halt),
-    /// newest first.
+    /// Stamps every checkpoint after the `checkpoint-timestamps-through` mark that has no token
+    /// yet (several after a TSA halt; one an on-demand request stamped is skipped), oldest
+    /// first, moving the mark with each, so that a pass cut short goes on where it stopped.
     private func stampCheckpoints() throws(TSAError) {
-        let latest: CheckpointRecord?
+        var missing: [CheckpointRecord] = []
         do {
-            latest = try ledger.latestCheckpoint()
-        } catch {
-            throw TSAError(.ledger, error.reason)
-        }
-        guard var record = latest, record.size != stampedCheckpoint else { return }
-        let newest = record.size
-        while try stored(.checkpoint(record.size)) == nil {
-            _ = try checkpointToken(size: record.size)
-            guard let previous = record.previous else { break }
-            do {
-                guard let earlier = try ledger.checkpoint(size: previous) else { break }
+            guard var record = try ledger.latestCheckpoint(), record.size > stampedCheckpoint else { return }
+            while record.size > stampedCheckpoint {
+                missing.append(record)
+                guard let previous = record.previous, let earlier = try ledger.checkpoint(size: previous) else { break }
                 record = earlier
-            } catch {
-                throw TSAError(.ledger, error.reason)
             }
+        } catch {
+            throw TSAError(.ledger, "\(error)")
         }
-        stampedCheckpoint = newest
+        for record in missing.reversed() {
+            stampLock.lock()
+            defer { stampLock.unlock() }
+            if try stored(.checkpoint(record.size)) == nil {
+                let token = try authority.token(imprint: Self.checkpointImprint(record)).token
+                try store([(.checkpoint(record.size), token)], through: nil, checkpointsThrough: record.size)
+                checkpointTokens.increment()
+            } else {
+                try store([], through: nil, checkpointsThrough: record.size)
+            }
+            stampedCheckpoint = record.size
+        }
     }
 
+    /// Whether the thread has checkpoints left to stamp (read from the stored mark, which the
+    /// thread alone moves).
     private func checkpointNeedsToken() -> Bool {
         guard let latest = try? ledger.latestCheckpoint() else { return false }
-        return (try? stored(.checkpoint(latest.size))) == nil
+        return ((try? ledger.timestampedCheckpointsThrough()) ?? 0) < latest.size
     }
 
     /// Stamps the next chunk of entries after the mark; returns whether there may be more.
@@ -268,10 +276,10 @@ public final class LedgerTimeStamper: @unchecked Sendable {
         }
     }
 
-    private func store(_ tokens: [(subject: TimestampSubject, token: [UInt8])], through mark: UInt64?) throws(TSAError) {
-        if tokens.isEmpty && mark == nil { return }
+    private func store(_ tokens: [(subject: TimestampSubject, token: [UInt8])], through mark: UInt64?, checkpointsThrough: UInt64? = nil) throws(TSAError) {
+        if tokens.isEmpty && mark == nil && checkpointsThrough == nil { return }
         do {
-            try ledger.storeTimestampTokens(tokens, through: mark)
+            try ledger.storeTimestampTokens(tokens, through: mark, checkpointsThrough: checkpointsThrough)
         } catch {
             throw TSAError(.ledger, "cannot store time-stamp tokens: \(error.reason)")
         }

@@ -32,11 +32,8 @@ func benchOpenSSLSigning(seconds: Double) -> Double {
     return rate
 }
 
-/// Certificates issued per second from P-256 CSRs, each stored and entered in the ledger
-/// (durable before it is returned), then OCSP responses per second from a live notariumd.
-func benchCA(directory: String, seconds: Double) async throws {
-    let baseline = benchOpenSSLSigning(seconds: seconds)
-    let path = directory + "/ca-bench"
+/// A fresh data directory at `path` with its ledger and CA, logging errors only.
+func benchDataDirectory(_ path: String) async throws -> (ApplianceConfiguration, DataDirectory, Ledger, CertificateAuthority) {
     try? FileManager.default.removeItem(atPath: path)
     var logger = Logger(label: "bench")
     logger.logLevel = .error
@@ -44,6 +41,15 @@ func benchCA(directory: String, seconds: Double) async throws {
     let data = try DataDirectory.openOrInitialize(at: path, sealKeyFile: configuration.sealKeyFile, logger: logger)
     let (ledger, _) = try data.openLedger(configuration: configuration, withSigner: false, logger: logger)
     let authority = try await data.createCA(configuration: configuration, ledger: ledger, logger: logger)
+    return (configuration, data, ledger, authority)
+}
+
+/// Certificates issued per second from P-256 CSRs, each stored and entered in the ledger
+/// (durable before it is returned), then OCSP responses per second from a live notariumd.
+func benchCA(directory: String, seconds: Double) async throws {
+    let baseline = benchOpenSSLSigning(seconds: seconds)
+    let path = directory + "/ca-bench"
+    let (_, data, ledger, authority) = try await benchDataDirectory(path)
     let requests = try (0..<500).map { n in
         try CertificateSigningRequest.create(key: try PrivateKey.generate(.ecdsaP256), subject: try DistinguishedName(parsing: "CN=Bench Signer \(n),O=Bench")).derBytes
     }
@@ -77,24 +83,9 @@ func benchCA(directory: String, seconds: Double) async throws {
 /// Starts notariumd on the data directory and posts `request` to /ocsp from keep-alive
 /// connections, one thread each.
 func benchOCSPOverHTTP(dataDirectory: String, request: [UInt8], seconds: Double, baseline: Double) throws {
-    let daemonPath = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("notariumd").path
-    let daemon = Process()
-    daemon.executableURL = URL(fileURLWithPath: daemonPath)
-    daemon.arguments = ["--data", dataDirectory, "--listen", "127.0.0.1:0", "--log-level", "error"]
-    let output = Pipe()
-    daemon.standardOutput = output
-    try daemon.run()
-    defer {
-        daemon.terminate()
-        daemon.waitUntilExit()
-    }
-    var line = ""
-    while !(line.contains("listening on") && line.hasSuffix("\n")), let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty {
-        line += String(decoding: byte, as: UTF8.self)
-    }
-    guard let portText = line.split(separator: ":").dropFirst(2).first?.prefix(while: \.isNumber), let port = UInt16(portText) else {
-        fail("notariumd did not report its port: \(line)")
-    }
+    let started = try startDaemon(dataDirectory: dataDirectory)
+    defer { started.stop() }
+    let daemon = started.process, port = started.port
     for connections in [1, 16] {
         let counts = Mutex<[Int]>([])
         let group = DispatchGroup()
@@ -191,16 +182,9 @@ func find(_ needle: [UInt8], in buffer: [UInt8], upTo limit: Int, caseInsensitiv
 /// Microseconds per call of each step of an issuance and of an OCSP response, single-threaded:
 /// where a certificate's CPU time goes (`--only ca.steps`).
 func profileCASteps(directory: String) async throws {
-    let path = directory + "/ca-steps"
-    try? FileManager.default.removeItem(atPath: path)
-    var logger = Logger(label: "bench")
-    logger.logLevel = .error
-    let configuration = try await ApplianceConfiguration.load(flags: [.data: path], environment: [:])
-    let data = try DataDirectory.openOrInitialize(at: path, sealKeyFile: configuration.sealKeyFile, logger: logger)
+    let (_, data, ledger, authority) = try await benchDataDirectory(directory + "/ca-steps")
     defer { data.close() }
-    let (ledger, _) = try data.openLedger(configuration: configuration, withSigner: false, logger: logger)
     defer { ledger.close() }
-    let authority = try await data.createCA(configuration: configuration, ledger: ledger, logger: logger)
     let key = try PrivateKey.generate(.ecdsaP256)
     let csr = try CertificateSigningRequest.create(key: key, subject: try DistinguishedName(parsing: "CN=Step,O=Bench")).derBytes
     let issuing = authority.hierarchy.issuing

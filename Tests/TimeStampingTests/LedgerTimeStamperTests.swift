@@ -117,6 +117,11 @@ struct LedgerTimeStamperTests {
         let refused = caught(TSAError.self) { _ = try stamper.entryToken(evidence) }
         #expect(refused?.code == .refused)
         stamper.stop()
+        // Two checkpoints are cut during the halt; neither can be stamped yet.
+        let (during, _) = try test.ledger.cutCheckpoint(signer: test.signer)
+        let extra = try await Self.append(5, to: test.ledger, from: 25)
+        let (later, _) = try test.ledger.cutCheckpoint(signer: test.signer)
+        #expect(try test.ledger.timestampToken(for: .checkpoint(during.size)) == nil)
 
         // The operator sets the clock right and resumes on the stopped appliance; the restarted
         // stamper goes on from the stored mark.
@@ -124,11 +129,19 @@ struct LedgerTimeStamperTests {
         _ = try test.withStoppedAppliance { database in try TimeStampAuthority.resume(database: database, clock: { start + 60_000 }) }
         stamper = try LedgerTimeStamper(ledger: test.ledger, authority: test.tsa, logger: Logger(label: "test"))
         #expect(stamper.backlog > 0)
+        // A bundle asks for the later checkpoint's token before the thread runs: the thread
+        // still stamps the earlier one (the stored mark, not the first token found, says where
+        // it got to).
+        let asked = try #require(try stamper.checkpointToken(size: later.size))
         stamper.start()
         #expect(stamper.drain(until: Date(timeIntervalSinceNow: 60)))
         stamper.stop()
-        let serials = try Self.checkEntryTokens(test, first + held)
-        #expect(serials.count == 15)
+        #expect(try test.ledger.timestampToken(for: .checkpoint(later.size)) == asked)
+        let earlier = try #require(try test.ledger.timestampToken(for: .checkpoint(during.size)))
+        #expect(try TimeStampReply(derEncoded: earlier).imprint == LedgerTimeStamper.checkpointImprint(during))
+        #expect(try test.ledger.timestampedCheckpointsThrough() == later.size)
+        let serials = try Self.checkEntryTokens(test, first + held + extra)
+        #expect(serials.count == 18)
         #expect(Set(serials).count == serials.count)
         #expect(LedgerAudit.run(database: test.database).passed)
     }
