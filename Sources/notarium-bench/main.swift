@@ -184,7 +184,7 @@ do {
         try await benchCA(directory: options.directory, seconds: options.seconds)
     }
     if options.only == nil || options.only == "tsa" {
-        try benchTSA(directory: options.directory, seconds: options.seconds)
+        try await benchTSA(directory: options.directory, seconds: options.seconds)
     }
     if options.only == nil || options.only == "ledger.timestamps" {
         try await benchLedgerTimestamps(directory: options.directory, seconds: options.seconds)
