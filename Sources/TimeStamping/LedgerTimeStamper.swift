@@ -17,8 +17,9 @@ import Synchronization
 /// backlog grows, shows in `notarium_ledger_timestamp_backlog`, and stamping retries.
 ///
 /// Whoever needs a token now (a bundle) calls `entryToken` or `checkpointToken`, which stamp at
-/// once if the thread has not got there yet. One lock around stamp-and-store keeps any subject
-/// from getting two tokens.
+/// once if the thread has not got there yet. Storing happens under one lock, after a check that
+/// the subject has no token yet, so no subject ever has two (a token made twice in a race is
+/// dropped, not stored).
 public final class LedgerTimeStamper: @unchecked Sendable {
     public let ledger: Ledger
     public let authority: TimeStampAuthority
@@ -33,7 +34,8 @@ public final class LedgerTimeStamper: @unchecked Sendable {
     private var signaled = false
     private var stopping = false
     private var running = false
-    /// Held while a token is made and stored, so that nothing is stamped twice.
+    /// Held while tokens are checked for and stored (on demand, also while the one token is
+    /// made), so that no subject is ever stored with two tokens.
     private let stampLock = NSLock()
     /// The `timestamps-through` mark, as last stored.
     private let through: Mutex<UInt64>
@@ -243,9 +245,12 @@ public final class LedgerTimeStamper: @unchecked Sendable {
         let start = through.withLock { $0 }
         guard start < size else { return false }
         let end = min(size, start + Self.chunk)
-        stampLock.lock()
-        defer { stampLock.unlock() }
+        // The chunk is signed without the lock, so that an on-demand request (an HTTP handler
+        // on an event loop) never waits for a whole chunk; under the lock, a token made on
+        // demand meanwhile wins and this one is dropped (its serial is simply unused).
         var tokens: [(subject: TimestampSubject, token: [UInt8])] = []
+        var failure: TSAError?
+        var mark = end
         for seq in start..<end {
             do throws(TSAError) {
                 let entry: LedgerEntry
@@ -258,13 +263,18 @@ public final class LedgerTimeStamper: @unchecked Sendable {
                 tokens.append((.entry(seq), try authority.token(imprint: entry.leafHash).token))
             } catch {
                 // Keep what was made before the failure; the mark stops at the entry that failed.
-                try store(tokens, through: seq)
-                entryTokens.increment(by: tokens.count)
-                throw error
+                failure = error
+                mark = seq
+                break
             }
         }
-        try store(tokens, through: end)
-        entryTokens.increment(by: tokens.count)
+        stampLock.lock()
+        defer { stampLock.unlock() }
+        var fresh: [(subject: TimestampSubject, token: [UInt8])] = []
+        for item in tokens where try stored(item.subject) == nil { fresh.append(item) }
+        try store(fresh, through: mark)
+        entryTokens.increment(by: fresh.count)
+        if let failure { throw failure }
         return end < size
     }
 
