@@ -14,3 +14,4 @@
 #include <openssl/ts.h>
 #include <openssl/pkcs7.h>
 #include <openssl/ess.h>
+#include <openssl/cms.h>
