@@ -9,6 +9,7 @@ import FoundationNetworking
 import Ledger
 import Logging
 import OpenSSLKit
+import RocksDBStore
 import TimeStamping
 
 /// `notarium ts …`: time-stamp a file or digest, and read or check a token offline.
@@ -21,7 +22,7 @@ struct TSCommand: AsyncParsableCommand {
             `verify` and `show` work offline on a token file (a TimeStampResp or a bare token). \
             docs/tsa.md describes the policy, the token and what a relying party must check.
             """,
-        subcommands: [TSStampCommand.self, TSVerifyCommand.self, TSShowCommand.self, TSResumeCommand.self])
+        subcommands: [TSStampCommand.self, TSVerifyCommand.self, TSShowCommand.self, TSHaltCommand.self, TSResumeCommand.self])
 }
 
 /// `--file F | --digest HEX` with `--hash`: the imprint to stamp or check.
@@ -236,6 +237,24 @@ struct TSShowCommand: AsyncParsableCommand {
     }
 }
 
+struct TSHaltCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "halt",
+        abstract: "Stop the TSA from issuing until `ts resume` (notariumd stopped): when the clock or the key is in doubt.")
+
+    @OptionGroup var options: DataDirectoryOptions
+
+    @Option(help: ArgumentHelp("Why, for the log and for `ts resume`.", valueName: "text"))
+    var reason: String
+
+    func run() async throws {
+        try await withTSAState(options) { database throws(TSAError) in
+            try TimeStampAuthority.halt(database: database, reason: reason)
+        }
+        print("halted; the TSA issues no tokens until `notarium ts resume`")
+    }
+}
+
 struct TSResumeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resume",
@@ -244,17 +263,20 @@ struct TSResumeCommand: AsyncParsableCommand {
     @OptionGroup var options: DataDirectoryOptions
 
     func run() async throws {
-        let settings = try await options.resolve()
-        let directory = try DataDirectory.open(at: settings.dataDirectory)
-        defer { directory.close() }
-        do {
-            if let reason = try TimeStampAuthority.resume(database: directory.database) {
-                print("resumed; the TSA had stopped because \(reason)")
-            } else {
-                print("the TSA was not halted")
-            }
-        } catch let error as TSAError {
-            throw CLIFailure(error.code.rawValue, error.reason)
-        }
+        let reason = try await withTSAState(options) { database throws(TSAError) in try TimeStampAuthority.resume(database: database) }
+        print(reason.map { "resumed; the TSA had stopped because \($0)" } ?? "the TSA was not halted")
+    }
+}
+
+/// Runs `body` on a stopped appliance's database (halt and resume change the TSA's stored
+/// state, which a running notariumd holds), naming a TSA failure in the CLI's form.
+private func withTSAState<T>(_ options: DataDirectoryOptions, _ body: (Database) throws(TSAError) -> T) async throws -> T {
+    let settings = try await options.resolve()
+    let directory = try DataDirectory.open(at: settings.dataDirectory)
+    defer { directory.close() }
+    do {
+        return try body(directory.database)
+    } catch {
+        throw CLIFailure(error.code.rawValue, error.reason)
     }
 }

@@ -146,12 +146,22 @@ public final class TimeStampRequest: @unchecked Sendable {
     /// imprint, the nonce if given, certReq, a policy if given, and extensions (each with an
     /// empty value; tests use them to ask for what the TSA must refuse).
     public static func create(imprint: [UInt8], hash: TimeStampHash, nonce: [UInt8]?, certificateRequested: Bool, policyOID: String? = nil, extensions: [(oid: String, critical: Bool)] = []) throws(OpenSSLError) -> [UInt8] {
+        let encoded = try TimeStampRequest(imprint: imprint, hash: hash, nonce: nonce, certificateRequested: certificateRequested, policyOID: policyOID, extensions: extensions).derBytes
+        guard !encoded.isEmpty else { throw OpenSSLError.drain(.operationFailed, "cannot encode the time-stamp request") }
+        return encoded
+    }
+
+    /// The request `create` encodes, as an object: what the TSA's own callers (the ledger's
+    /// time-stamper) hand it without a round trip through DER.
+    public convenience init(imprint: [UInt8], hash: TimeStampHash, nonce: [UInt8]? = nil, certificateRequested: Bool, policyOID: String? = nil, extensions: [(oid: String, critical: Bool)] = []) throws(OpenSSLError) {
         OpenSSLError.clearQueue()
-        guard let request = TS_REQ_new(), let messageImprint = TS_MSG_IMPRINT_new(), let algorithm = X509_ALGOR_new() else {
+        guard let request = TS_REQ_new() else { throw OpenSSLError.drain(.operationFailed, "cannot allocate a time-stamp request") }
+        // Owned from here on: freed by deinit whether filling it in succeeds or not.
+        self.init(taking: request)
+        guard let messageImprint = TS_MSG_IMPRINT_new(), let algorithm = X509_ALGOR_new() else {
             throw OpenSSLError.drain(.operationFailed, "cannot allocate a time-stamp request")
         }
         defer {
-            TS_REQ_free(request)
             TS_MSG_IMPRINT_free(messageImprint)
             X509_ALGOR_free(algorithm)
         }
@@ -184,10 +194,10 @@ public final class TimeStampRequest: @unchecked Sendable {
             defer { X509_EXTENSION_free(item) }
             guard TS_REQ_add_ext(request, item, -1) == 1 else { throw OpenSSLError.drain(.operationFailed, "cannot add extension \(oid)") }
         }
-        let encoded = encodeDER { i2d_TS_REQ(request, $0) }
-        guard !encoded.isEmpty else { throw OpenSSLError.drain(.operationFailed, "cannot encode the time-stamp request") }
-        return encoded
     }
+
+    /// The request's DER; empty if OpenSSL cannot encode it.
+    public var derBytes: [UInt8] { encodeDER { i2d_TS_REQ(pointer, $0) } }
 }
 
 /// An OID in dotted form.

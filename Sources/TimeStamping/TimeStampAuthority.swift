@@ -170,6 +170,19 @@ public final class TimeStampAuthority: Sendable {
         return reason
     }
 
+    /// Stops the TSA by an operator's decision (`notarium ts halt`, on a stopped appliance's
+    /// data directory), as a clock step does: it answers `timeNotAvailable` and the ledger's
+    /// tokens wait, until `resume`. For when the clock or the key is in doubt.
+    public static func halt(database: Database, reason: String) throws(TSAError) {
+        let store = try TSAStore(database: database)
+        guard try store.read(TSAStore.certificateKey) != nil else {
+            throw TSAError(.notInitialized, "this data directory has no TSA; start notariumd once to create it")
+        }
+        var batch = WriteBatch()
+        batch.put(TSAStore.haltedKey, Array("an operator halted it: \(reason)".utf8), in: store.state)
+        try store.write(batch)
+    }
+
     /// The TSA's chain in PEM: TSA certificate, issuing CA, root (`GET /tsa/certs`).
     public var chainPEM: String { chain.map(\.pem).joined() }
 
@@ -207,7 +220,7 @@ public final class TimeStampAuthority: Sendable {
     public func token(imprint: [UInt8], hash: TimeStampHash = .sha256) throws(TSAError) -> (token: [UInt8], serial: UInt64, genTime: Int64) {
         let request: TimeStampRequest
         do {
-            request = try TimeStampRequest(derEncoded: try TimeStampRequest.create(imprint: imprint, hash: hash, nonce: nil, certificateRequested: true))
+            request = try TimeStampRequest(imprint: imprint, hash: hash, certificateRequested: true)
         } catch {
             throw TSAError(.crypto, "cannot make a time-stamp request for the ledger: \(error)")
         }
@@ -248,7 +261,8 @@ public final class TimeStampAuthority: Sendable {
     /// The next serial and genTime, reserving ceilings on disk when they run out.
     func nextSerialAndTime() -> Result<(UInt64, Int64), Refusal> {
         sequence.withLock { state -> Result<(UInt64, Int64), Refusal> in
-            if state.halted != nil { return .failure(Refusal(.timeNotAvailable, "the TSA has stopped issuing: its clock stepped back; an operator must check it")) }
+            // A clock step or an operator halted it; either way an operator resumes it.
+            if state.halted != nil { return .failure(Refusal(.timeNotAvailable, "the TSA has stopped issuing until an operator resumes it")) }
             let now = clock()
             if now < state.lastGenTime - Int64(settings.clockToleranceMilliseconds) - state.slack {
                 let reason = "the clock read \(LedgerTime.format(milliseconds: now)), \(state.lastGenTime - now) ms before the last genTime \(LedgerTime.format(milliseconds: state.lastGenTime)) (tolerance \(settings.clockToleranceMilliseconds) ms)"

@@ -199,6 +199,22 @@ struct TSAHTTPTests {
         #expect(resumed.status == 0 && resumed.standardOutput.contains("the TSA was not halted"), "\(resumed.standardOutput) \(resumed.standardError)")
     }
 
+    /// Starts notariumd once on a new data directory (creating its CA and TSA), stops it, and
+    /// appends one entry of each type with the CLI, so that a later start finds them waiting
+    /// for their tokens. Returns their seqs.
+    private func appendWhileStopped(_ types: [String], data: [String], in directory: TemporaryDirectory) throws -> [UInt64] {
+        let first = try RunningAppliance(data)
+        #expect(first.stop() == 0)
+        let body = directory.file("body.json")
+        try #"{"case":"TSA-HTTP-1"}"#.write(toFile: body, atomically: true, encoding: .utf8)
+        return try types.map { type in
+            let result = try runProcess(builtProduct("notarium"), ["ledger", "append", "--type", type, "--body-file", body] + data, environment: cleanEnvironment())
+            #expect(result.status == 0, "\(result.standardError)")
+            let seq = result.standardOutput.split(separator: "\"").drop { $0 != "seq" }.dropFirst().first.map { $0.filter(\.isNumber) }
+            return try #require(seq.flatMap { UInt64($0) }, "\(result.standardOutput)")
+        }
+    }
+
     @Test("the ledger's tokens over HTTP: entries appended while stopped are stamped after the start; openssl ts -verify checks entry and checkpoint tokens; /metrics shows the backlog")
     func ledgerTokens() throws {
         let directory = TemporaryDirectory()
@@ -206,18 +222,8 @@ struct TSAHTTPTests {
         let data = ["--data", directory.file("data")]
         // A first start creates the CA and TSA; then three entries people act on are appended
         // with the appliance stopped, so the time-stamper finds them as a backlog when it starts.
-        var appliance = try RunningAppliance(data)
-        #expect(appliance.stop() == 0)
-        let body = directory.file("body.json")
-        try #"{"case":"HTTP-1"}"#.write(toFile: body, atomically: true, encoding: .utf8)
-        var appended: [UInt64] = []
-        for type in ["evidence", "service", "award"] {
-            let result = try runProcess(notarium, ["ledger", "append", "--type", type, "--body-file", body] + data, environment: cleanEnvironment())
-            #expect(result.status == 0, "\(result.standardError)")
-            let seq = result.standardOutput.split(separator: "\"").drop { $0 != "seq" }.dropFirst().first.map { $0.filter(\.isNumber) }
-            appended.append(try #require(seq.flatMap { UInt64($0) }, "\(result.standardOutput)"))
-        }
-        appliance = try RunningAppliance(data + ["--ledger-checkpoint-interval", "1"])
+        let appended = try appendWhileStopped(["evidence", "service", "award"], data: data, in: directory)
+        let appliance = try RunningAppliance(data + ["--ledger-checkpoint-interval", "1"])
         defer { appliance.stop() }
         let base = appliance.baseURL
         let chain = try curl(base + "/tsa/certs").body
@@ -277,5 +283,38 @@ struct TSAHTTPTests {
         #expect(metrics.contains("notarium_ledger_timestamp_backlog 0"), "\(metrics)")
         #expect(metrics.contains(#"notarium_ledger_timestamps_total{subject="entry"} 3"#), "\(metrics)")
         #expect(metrics.contains(#"notarium_ledger_timestamps_total{subject="checkpoint"}"#), "\(metrics)")
+    }
+
+    @Test("a halted TSA: /tsa answers timeNotAvailable, an entry's token is 503 timestamp-unavailable and waits in the backlog; after ts resume it is stamped")
+    func haltedTSA() throws {
+        let directory = TemporaryDirectory()
+        let notarium = builtProduct("notarium")
+        let data = ["--data", directory.file("data")]
+        let seq = try appendWhileStopped(["evidence"], data: data, in: directory)[0]
+        let halted = try runProcess(notarium, ["ts", "halt", "--reason", "the clock is in doubt"] + data, environment: cleanEnvironment())
+        #expect(halted.status == 0, "\(halted.standardError)")
+
+        var appliance = try RunningAppliance(data)
+        let base = appliance.baseURL
+        let refused = try runProcess("/usr/bin/curl", ["-sS", "-o", directory.file("problem.json"), "-w", "%{http_code}", base + "/ledger/entries/\(seq)/timestamp"])
+        let problem = try String(contentsOfFile: directory.file("problem.json"), encoding: .utf8)
+        #expect(refused.standardOutput == "503" && problem.contains("timestamp-unavailable"), "\(refused.standardOutput) \(problem)")
+        #expect(try runProcess("/usr/bin/openssl", ["ts", "-query", "-digest", String(repeating: "ab", count: 32), "-sha256", "-out", directory.file("q.tsq")]).status == 0)
+        #expect(try runProcess("/usr/bin/curl", [
+            "-sS", "-o", directory.file("r.tsr"), "--data-binary", "@" + directory.file("q.tsq"), "-H", "Content-Type: application/timestamp-query", base + "/tsa",
+        ]).status == 0)
+        let reply = try runProcess("/usr/bin/openssl", ["ts", "-reply", "-in", directory.file("r.tsr"), "-text"])
+        #expect(reply.standardOutput.contains("Status: Rejected") && reply.standardOutput.contains("time source is not available"), "\(reply.standardOutput)")
+        let metrics = try curl(base + "/metrics").body
+        #expect(!metrics.contains("notarium_ledger_timestamp_backlog 0") && metrics.contains("notarium_ledger_timestamp_backlog"), "\(metrics)")
+        #expect(appliance.stop() == 0)
+
+        let resumed = try runProcess(notarium, ["ts", "resume"] + data, environment: cleanEnvironment())
+        #expect(resumed.status == 0 && resumed.standardOutput.contains("an operator halted it: the clock is in doubt"), "\(resumed.standardOutput) \(resumed.standardError)")
+        appliance = try RunningAppliance(data)
+        defer { appliance.stop() }
+        let served = try runProcess("/usr/bin/curl", ["-sS", "-o", directory.file("entry.tsr"), "-w", "%{http_code}", appliance.baseURL + "/ledger/entries/\(seq)/timestamp"])
+        #expect(served.standardOutput == "200")
+        #expect(try runProcess("/usr/bin/openssl", ["ts", "-reply", "-in", directory.file("entry.tsr"), "-text"]).standardOutput.contains("Status: Granted"))
     }
 }
