@@ -63,11 +63,23 @@ let package = Package(
             ]
         ),
 
+        /// The records people act on (evidence, service events, awards), their bundles and trust
+        /// files: schemas and strict parsing, no storage.
+        .target(name: "Records", dependencies: ["CanonicalJSON", "Ledger", "OpenSSLKit"]),
+        /// The write side of records: check and record evidence, keep the validation data
+        /// captured at signing, export bundles and trust files.
+        .target(
+            name: "Notary",
+            dependencies: ["Records", "Ledger", "CertificateAuthority", "TimeStamping", "OpenSSLKit", "CanonicalJSON", "RocksDBStore", "Sodium"]
+        ),
+        /// `notarium verify`: every check of a bundle, offline, with its verdict and report.
+        .target(name: "Verification", dependencies: ["Records", "Ledger", "OpenSSLKit", "CanonicalJSON"]),
+
         // MARK: The appliance: configuration, data directory, logging
         .target(
             name: "Appliance",
             dependencies: [
-                "RocksDBStore", "Sodium", "OpenSSLKit", "CanonicalJSON", "Ledger", "CertificateAuthority", "TimeStamping",
+                "RocksDBStore", "Sodium", "OpenSSLKit", "CanonicalJSON", "Ledger", "CertificateAuthority", "TimeStamping", "Notary",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -89,6 +101,7 @@ let package = Package(
             name: "NotariumCLI",
             dependencies: [
                 "Appliance", "RocksDBStore", "Sodium", "Ledger", "CanonicalJSON", "CertificateAuthority", "OpenSSLKit", "TimeStamping",
+                "Records", "Notary", "Verification",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

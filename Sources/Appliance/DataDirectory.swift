@@ -1,6 +1,7 @@
 import CertificateAuthority
 import Glibc
 import Ledger
+import Notary
 import Logging
 import RocksDBStore
 import Sodium
@@ -20,6 +21,7 @@ public final class DataDirectory: Sendable {
     public static let formatVersion = 1
     /// Column families every data directory has.
     static let columnFamilies = ["meta"] + LedgerStorage.columnFamilies + CertificateStore.columnFamilies + TimeStampAuthority.columnFamilies
+        + ValidationStore.columnFamilies
 
     public let path: String
     public let database: Database

@@ -19,12 +19,17 @@ struct NotariumCommand: AsyncParsableCommand {
               notarium key inspect FILE     show a sealed key file's header without opening it
               notarium ledger --help        append, read, prove, checkpoint and audit the ledger
               notarium ca --help            create the CA, issue and revoke certificates, export CRLs
+              notarium evidence add FILE    sign a document and record it in a case
+              notarium bundle export        write the offline proof of a record
+              notarium trust export         write the trust file relying parties verify with
+              notarium verify BUNDLE        check a bundle offline (no data directory needed)
 
             Exit status: 0 success, 1 the operation failed (the failure is named on stderr), \
             2 bad arguments or configuration, 3 indeterminate (verification).
             """,
         version: NotariumVersion.report(program: "notarium"),
-        subcommands: [InitCommand.self, StatusCommand.self, BackupCommand.self, KeyCommand.self, LedgerCommand.self, CACommand.self, TSCommand.self])
+        subcommands: [InitCommand.self, StatusCommand.self, BackupCommand.self, KeyCommand.self, LedgerCommand.self, CACommand.self, TSCommand.self,
+                      EvidenceCommand.self, BundleCommand.self, TrustCommand.self, VerifyCommand.self])
 }
 
 /// `--config` and `--data`, resolved through the same layers as notariumd (flag, environment,

@@ -118,6 +118,20 @@ public final class PrivateKey: @unchecked Sendable {
         return PrivateKey(taking: key)
     }
 
+    /// Reads an unencrypted PEM private key (PKCS#8 `PRIVATE KEY`, or the traditional EC/RSA
+    /// forms `openssl genpkey` and older tools write): a submitter's own key file.
+    public convenience init(pem: String) throws(OpenSSLError) {
+        OpenSSLError.clearQueue()
+        let bytes = Array(pem.utf8)
+        let parsed: OpaquePointer? = bytes.withUnsafeBufferPointer { buffer in
+            guard let bio = BIO_new_mem_buf(buffer.baseAddress, Int32(buffer.count)) else { return nil }
+            defer { BIO_free(bio) }
+            return PEM_read_bio_PrivateKey(bio, nil, nil, nil)
+        }
+        guard let parsed else { throw OpenSSLError.drain(.malformedInput, "not an unencrypted PEM private key") }
+        self.init(taking: parsed)
+    }
+
     /// Reads a DER PKCS#8 PrivateKeyInfo (unencrypted: the caller unsealed it).
     public convenience init(pkcs8 bytes: UnsafeRawBufferPointer) throws(OpenSSLError) {
         OpenSSLError.clearQueue()

@@ -129,6 +129,22 @@ public final class TimeStampReply: @unchecked Sendable {
         }
     }
 
+    /// The certificate that signed the token, found by its SignerInfo's identifier among the
+    /// token's own certificates and `others`; nil when neither holds it.
+    public func signerCertificate(among others: [Certificate]) -> Certificate? {
+        guard let token, let stack = notarium_sk_X509_new_null() else { return nil }
+        defer { notarium_sk_X509_pop_free(stack) }
+        for certificate in others where X509_up_ref(certificate.pointer) == 1 {
+            notarium_sk_X509_push(stack, certificate.pointer)
+        }
+        OpenSSLError.clearQueue()
+        defer { OpenSSLError.clearQueue() }
+        guard let signers = PKCS7_get0_signers(token, stack, 0) else { return nil }
+        defer { OPENSSL_sk_free(signers) }
+        guard notarium_sk_X509_num(signers) == 1, let signer = notarium_sk_X509_value(signers, 0), X509_up_ref(signer) == 1 else { return nil }
+        return Certificate(taking: signer)
+    }
+
     /// What `openssl ts -reply -text` prints for the TSTInfo.
     public var text: String {
         guard let info, let bio = BIO_new(BIO_s_mem()) else { return "" }

@@ -14,6 +14,7 @@
 #include <openssl/ts.h>
 #include <openssl/ess.h>
 #include <openssl/err.h>
+#include <openssl/cms.h>
 
 // MARK: STACK_OF(X509)
 static inline STACK_OF(X509) *notarium_sk_X509_new_null(void) { return sk_X509_new_null(); }
@@ -50,6 +51,12 @@ static inline int notarium_sk_X509_REVOKED_num(const STACK_OF(X509_REVOKED) *sta
 }
 static inline X509_REVOKED *notarium_sk_X509_REVOKED_value(const STACK_OF(X509_REVOKED) *stack, int index) {
     return sk_X509_REVOKED_value(stack, index);
+}
+
+// MARK: STACK_OF(CMS_SignerInfo)
+static inline int notarium_sk_CMS_SignerInfo_num(const STACK_OF(CMS_SignerInfo) *stack) { return sk_CMS_SignerInfo_num(stack); }
+static inline CMS_SignerInfo *notarium_sk_CMS_SignerInfo_value(const STACK_OF(CMS_SignerInfo) *stack, int index) {
+    return sk_CMS_SignerInfo_value(stack, index);
 }
 
 // MARK: Key generation (EVP_PKEY_Q_keygen is variadic)

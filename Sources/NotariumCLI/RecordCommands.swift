@@ -1,0 +1,206 @@
+import Appliance
+import ArgumentParser
+import CanonicalJSON
+import CertificateAuthority
+import Foundation
+import Ledger
+import Logging
+import Notary
+import OpenSSLKit
+import Records
+import TimeStamping
+
+/// `notarium evidence …`: deposit a signed document in a case.
+struct EvidenceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evidence",
+        abstract: "Notarize evidence: sign a document with the submitter's key and record it (docs/records.md).",
+        subcommands: [EvidenceAddCommand.self])
+}
+
+struct EvidenceAddCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add",
+        abstract: "Sign FILE with the submitter's key (CMS, detached) and record its digests in the ledger (notariumd stopped).",
+        discussion: """
+            The document never enters the ledger: only its SHA-256 and SHA-512 digests, size and \
+            media type, the submitter's certificate and signature. The certificate must be one this \
+            appliance's CA issued, valid and unrevoked now. Prints the receipt as JSON; the entry's \
+            time-stamp is made before the command returns.
+            """)
+
+    @Argument(help: ArgumentHelp("The document.", valueName: "file"))
+    var file: String
+
+    @Option(name: .customLong("case"), help: ArgumentHelp("Case identifier (1–128 of A–Z a–z 0–9 . _ : / -).", valueName: "id"))
+    var caseID: String
+
+    @Option(help: ArgumentHelp("The submitter's private key (unencrypted PEM).", valueName: "file"))
+    var key: String
+
+    @Option(help: ArgumentHelp("The submitter's certificate (PEM or DER), issued by this appliance's CA.", valueName: "file"))
+    var cert: String
+
+    @Option(name: .customLong("media-type"), help: ArgumentHelp("The document's media type.", valueName: "type"))
+    var mediaType: String = "application/octet-stream"
+
+    @Option(help: ArgumentHelp("A short description (at most 2000 characters). It is public: no personal data.", valueName: "text"))
+    var description: String?
+
+    @OptionGroup var options: DataDirectoryOptions
+
+    func run() async throws {
+        guard Field.isIdentifier(caseID) else {
+            throw CLIFailure("invalid-case", "\"\(caseID)\" is not a case identifier (1–128 of A–Z a–z 0–9 . _ : / -, starting with a letter or digit)", status: NotariumExit.usage)
+        }
+        let certificate = try readCertificates(cert).first!
+        let privateKey = try readPrivateKey(key)
+        let measured: (size: UInt64, digests: [NamedDigest])
+        let signature: [UInt8]
+        do {
+            measured = try NamedDigest.compute(file: file)
+            signature = try CMSSignature.signDetached(contentsOf: file, certificate: certificate, key: privateKey)
+        } catch {
+            throw CLIFailure("unreadable-file", "\(file): \(error.reason)", status: NotariumExit.usage)
+        }
+        let type: String
+        do {
+            type = try Field.mediaType(.string(mediaType), at: "--media-type")
+        } catch {
+            throw CLIFailure("invalid-media-type", error.reason, status: NotariumExit.usage)
+        }
+        let document = DocumentDescription(digests: measured.digests, size: measured.size, mediaType: type)
+        let submitter = RecordedSignature(certificate: certificate.derBytes, signature: signature)
+        try await withNotary(options, checkpointKey: false) { notary, stamper, _ in
+            let receipt = try await notary.depositEvidence(caseID: caseID, document: document, submitter: submitter, description: description)
+            let token = try stamper!.entryToken(receipt.seq)
+            var summary: [String: JSONValue] = [
+                "seq": .integer(Int64(receipt.seq)),
+                "leafHash": .string(Base64.encode(receipt.leafHash)),
+                "time": .string(receipt.time),
+                "case": .string(caseID),
+                "sha256": .string(hex(document.sha256).lowercased()),
+                "size": .integer(Int64(measured.size)),
+            ]
+            if let token, let reply = try? TimeStampReply(derEncoded: TimeStampSigner.grantedResponse(wrapping: token)) {
+                summary["timestamp"] = .string(LedgerTime.format(milliseconds: reply.genTime))
+            }
+            printJSON(.object(summary))
+        }
+    }
+}
+
+/// `notarium bundle export`: one file that proves a record offline.
+struct BundleCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bundle",
+        abstract: "Export self-contained proof bundles (docs/bundle-format.md).",
+        subcommands: [BundleExportCommand.self])
+}
+
+struct BundleExportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write the bundle of an evidence entry (notariumd stopped).",
+        discussion: """
+            The bundle holds the entry, its time-stamp, its inclusion proof in a signed and \
+            time-stamped checkpoint (one is cut if none includes the entry yet), the certificates \
+            and the CRLs captured when the record was signed. Check it with `notarium verify`.
+            """)
+
+    @Option(help: ArgumentHelp("The evidence entry's sequence number.", valueName: "n"))
+    var seq: UInt64
+
+    @Option(help: ArgumentHelp("Where to write the bundle.", valueName: "file"))
+    var out: String
+
+    @Option(name: .customLong("embed-document"), help: ArgumentHelp("Embed this document (it must be the one recorded); the appliance never keeps documents.", valueName: "file"))
+    var embedDocument: String?
+
+    @OptionGroup var options: DataDirectoryOptions
+
+    func run() async throws {
+        var document: [UInt8]?
+        if let embedDocument {
+            guard let data = FileManager.default.contents(atPath: embedDocument) else {
+                throw CLIFailure("unreadable-file", "cannot read \(embedDocument)", status: NotariumExit.usage)
+            }
+            guard data.count <= Bundle.maximumBytes / 2 else {
+                throw CLIFailure("document-too-large", "\(embedDocument) is \(data.count) bytes; a bundle embeds at most \(Bundle.maximumBytes / 2)", status: NotariumExit.usage)
+            }
+            document = [UInt8](data)
+        }
+        try await withNotary(options, checkpointKey: true) { notary, stamper, signer in
+            let bundle = try notary.evidenceBundle(seq: seq, stamper: stamper!, checkpointSigner: signer, document: document)
+            try writeFile(out, bundle.encoded)
+            printJSON(.object([
+                "kind": .string(bundle.kind.rawValue), "subject": .string(bundle.subject), "out": .string(out),
+                "records": .integer(Int64(bundle.records.count)), "exportedAt": .string(bundle.exportedAt),
+            ]))
+        }
+    }
+}
+
+/// `notarium trust export`: what relying parties verify bundles against.
+struct TrustCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trust",
+        abstract: "Export the trust file: root certificates and ledger verifier keys.",
+        subcommands: [TrustExportCommand.self])
+}
+
+struct TrustExportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "export", abstract: "Write the trust file (JSON) for `notarium verify --trust`.")
+
+    @Option(help: ArgumentHelp("Where to write it.", valueName: "file"))
+    var out: String
+
+    @OptionGroup var options: DataDirectoryOptions
+
+    func run() async throws {
+        try await withNotary(options, checkpointKey: false, timeStamps: false) { notary, _, _ in
+            let trust = try notary.trustFile()
+            try writeFile(out, Array(trust.json.canonicalString.utf8))
+            printJSON(.object(["out": .string(out), "roots": .integer(Int64(trust.roots.count)), "ledgerKeys": .array(trust.ledgerKeys.map { .string($0) })]))
+        }
+    }
+}
+
+func readPrivateKey(_ path: String) throws -> PrivateKey {
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw CLIFailure("unreadable-file", "cannot read \(path)", status: NotariumExit.usage)
+    }
+    do {
+        return try PrivateKey(pem: String(decoding: data, as: UTF8.self))
+    } catch {
+        throw CLIFailure("malformed-key", "\(path): \(error.reason)", status: NotariumExit.usage)
+    }
+}
+
+/// Runs `body` with the notary of a stopped appliance's data directory, its time-stamper (on
+/// demand; its thread is not started) and, with `checkpointKey`, the checkpoint signer.
+func withNotary<T>(_ options: DataDirectoryOptions, checkpointKey: Bool, timeStamps: Bool = true, _ body: (Notary, LedgerTimeStamper?, NoteSigner?) async throws -> T) async throws -> T {
+    let settings = try await options.resolve()
+    var logger = Logger(label: "notarium")
+    logger.logLevel = .warning
+    let directory = try DataDirectory.open(at: settings.dataDirectory)
+    defer { directory.close() }
+    let (ledger, signer) = try directory.openLedger(configuration: settings, withSigner: checkpointKey, logger: logger)
+    defer { ledger.close() }
+    do {
+        let notary = try Notary(ledger: ledger, database: directory.database)
+        var stamper: LedgerTimeStamper?
+        if timeStamps {
+            let authority = try await directory.openCA(configuration: settings, ledger: ledger, create: false, logger: logger)
+            let tsa = try await directory.openTSA(configuration: settings, authority: authority, create: true, logger: logger)
+            stamper = try LedgerTimeStamper(ledger: ledger, authority: tsa, logger: logger)
+        }
+        return try await body(notary, stamper, signer)
+    } catch let error as NotaryError {
+        throw CLIFailure(error.code.rawValue, error.reason, status: error.code == .notFound ? NotariumExit.usage : NotariumExit.failure)
+    } catch let error as TSAError {
+        throw CLIFailure(error.code.rawValue, error.reason)
+    } catch let error as CAError {
+        throw caFailure(error)
+    }
+}

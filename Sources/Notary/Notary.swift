@@ -1,0 +1,204 @@
+import CanonicalJSON
+import CertificateAuthority
+import Ledger
+import OpenSSLKit
+import Records
+import RocksDBStore
+import TimeStamping
+
+/// The write side of records: it checks what a party submits before the ledger records it,
+/// keeps the validation data seen at that moment, and exports bundles and trust files.
+///
+/// A record enters the ledger only if its signature verifies, covers the document described,
+/// and was made with a certificate of this appliance's CA that is valid and unrevoked now:
+/// the ledger is evidence, so what it holds must already have been checked.
+public final class Notary: Sendable {
+    public let ledger: Ledger
+    public let certificates: CertificateStore
+    public let validation: ValidationStore
+    let clock: @Sendable () -> Int64
+
+    public init(ledger: Ledger, database: Database, clock: @escaping @Sendable () -> Int64 = LedgerTime.nowMilliseconds) throws(NotaryError) {
+        self.ledger = ledger
+        do {
+            certificates = try CertificateStore(database: database)
+        } catch {
+            throw NotaryError(.storage, error.reason)
+        }
+        validation = try ValidationStore(database: database)
+        self.clock = clock
+    }
+
+    /// The CA's certificates and current CRLs (issuing CA's and root's).
+    func caMaterial() throws(NotaryError) -> (hierarchy: Hierarchy, crls: [[UInt8]]) {
+        do {
+            guard let hierarchy = try certificates.hierarchy() else {
+                throw NotaryError(.storage, "this data directory has no CA yet: run `notarium ca init` or start notariumd once")
+            }
+            let crls = [try certificates.currentCRL()?.der, try certificates.currentRootCRL()?.der].compactMap { $0 }
+            return (hierarchy, crls)
+        } catch let error as CAError {
+            throw NotaryError(.storage, "the CA's records are unreadable: \(error.reason)")
+        } catch let error as NotaryError {
+            throw error
+        } catch {
+            throw NotaryError(.storage, "\(error)")
+        }
+    }
+
+    // MARK: - Evidence
+
+    /// Records a party's signed document in a case (an `evidence` entry).
+    /// - Returns: the entry's receipt, once it is durable.
+    public func depositEvidence(caseID: String, document: DocumentDescription, submitter: RecordedSignature, description: String?) async throws(NotaryError) -> AppendReceipt {
+        let record = EvidenceRecord(caseID: caseID, document: document, submitter: submitter, description: description)
+        // The body goes through the same reader a verifier uses, so nothing is written that
+        // `notarium verify` would later refuse as malformed.
+        do {
+            _ = try EvidenceRecord(body: record.body)
+        } catch {
+            throw NotaryError(.invalidRecord, error.reason)
+        }
+        let crls = try checkSignature(submitter, over: document, role: "the submitter")
+        var batch = WriteBatch()
+        validation.record(crls: crls, for: submitter.signature, in: &batch)
+        do {
+            return try await ledger.append(type: .evidence, body: record.body, alongside: batch)
+        } catch {
+            throw NotaryError(.ledger, "the ledger did not record the evidence, so nothing changed: \(error.reason)")
+        }
+    }
+
+    /// Checks one recorded signature as a verifier will: the CMS signature and its
+    /// signing-certificate binding, the digest it signs against the document's, and the
+    /// signer's certificate path to this CA's root now, with revocation.
+    /// - Returns: the CRLs that showed the certificate unrevoked, to keep with the record.
+    func checkSignature(_ signature: RecordedSignature, over document: DocumentDescription, role: String) throws(NotaryError) -> [[UInt8]] {
+        let facts: [CMSSignerFacts]
+        do {
+            facts = try CMSSignature.verifySignedAttributes(signature.signature)
+        } catch {
+            throw NotaryError(.badSignature, "\(role)'s signature: \(error.reason) \(error.openSSLErrors.joined(separator: "; "))")
+        }
+        guard facts.count == 1, let signer = facts.first else {
+            throw NotaryError(.badSignature, "\(role)'s SignedData has \(facts.count) signers; one is expected")
+        }
+        guard signer.certificate.derBytes == signature.certificate else {
+            throw NotaryError(.badSignature, "\(role)'s signature was made with another certificate than the one given (\(signer.certificate.subject))")
+        }
+        guard let algorithm = signer.digestAlgorithm, let digest = document.digests.first(where: { $0.algorithm == algorithm }) else {
+            throw NotaryError(.digestMismatch, "\(role)'s signature uses a digest algorithm the record does not carry; sign with SHA-256 or SHA-512")
+        }
+        guard digest.value == signer.messageDigest else {
+            throw NotaryError(.digestMismatch, "\(role)'s signature is over another document than the one described (\(NamedDigest.name(algorithm)) differs)")
+        }
+        let (hierarchy, crls) = try caMaterial()
+        let parsedCRLs = crls.compactMap { try? CertificateRevocationList(derEncoded: $0) }
+        let now = clock() / 1000
+        switch ChainValidation.validate(signer.certificate, untrusted: [hierarchy.issuing], trusted: [hierarchy.root], crls: parsedCRLs, at: now, checkRevocation: true) {
+        case .success:
+            return crls
+        case .failure(let failure):
+            throw NotaryError(.signerRefused, "\(role)'s certificate (\(signer.certificate.subject), serial \(signer.certificate.serialHex)) is not usable now: \(failure)")
+        }
+    }
+
+    // MARK: - Bundles
+
+    /// Everything that proves one evidence entry, offline.
+    /// - Parameters:
+    ///   - checkpointSigner: cuts a checkpoint when none includes the entry yet; without it,
+    ///     such an export fails (notariumd cuts one within its checkpoint interval).
+    ///   - document: the document itself, embedded when given; it must match the record.
+    public func evidenceBundle(seq: UInt64, stamper: LedgerTimeStamper, checkpointSigner: NoteSigner?, document: [UInt8]?) throws(NotaryError) -> Bundle {
+        let entry = try readEntry(seq)
+        guard entry.type == .evidence else {
+            throw NotaryError(.notFound, "entry \(seq) is a \(entry.type) entry, not evidence")
+        }
+        let record: EvidenceRecord
+        do {
+            record = try EvidenceRecord(body: entry.body)
+        } catch {
+            throw NotaryError(.invalidRecord, "entry \(seq) does not read as evidence: \(error.reason)")
+        }
+        if let document {
+            let digests = NamedDigest.compute(bytes: document).digests
+            guard record.document.digests.allSatisfy({ recorded in digests.contains(recorded) }) else {
+                throw NotaryError(.digestMismatch, "the document to embed is not the one entry \(seq) describes")
+            }
+        }
+        let captured = try validation.crls(for: record.submitter.signature)
+        return try bundle(kind: .evidence, subject: String(seq), entries: [entry], capturedCRLs: captured, stamper: stamper, checkpointSigner: checkpointSigner, documents: document.map { [$0] } ?? [])
+    }
+
+    func readEntry(_ seq: UInt64) throws(NotaryError) -> LedgerEntry {
+        guard seq < ledger.size else { throw NotaryError(.notFound, "the ledger has no entry \(seq) (its size is \(ledger.size))") }
+        do {
+            return try ledger.entry(seq)
+        } catch {
+            throw NotaryError(.ledger, "cannot read entry \(seq): \(error.reason)")
+        }
+    }
+
+    func bundle(kind: BundleKind, subject: String, entries: [LedgerEntry], capturedCRLs: [[UInt8]], stamper: LedgerTimeStamper, checkpointSigner: NoteSigner?, documents: [[UInt8]]) throws(NotaryError) -> Bundle {
+        let last = entries.map(\.seq).max() ?? 0
+        let checkpoint = try checkpoint(including: last, signer: checkpointSigner)
+        let checkpointToken: [UInt8]
+        var records: [Bundle.Record] = []
+        do {
+            guard let token = try stamper.checkpointToken(size: checkpoint.size) else {
+                throw NotaryError(.unavailable, "checkpoint \(checkpoint.size) vanished while exporting")
+            }
+            checkpointToken = token
+            for entry in entries {
+                let proof = try ledger.inclusionProof(index: entry.seq, size: checkpoint.size)
+                records.append(Bundle.Record(entry: entry.bytes, timestamp: try stamper.entryToken(entry.seq), inclusionProof: proof.hashes))
+            }
+        } catch let error as TSAError {
+            throw NotaryError(.unavailable, "a time-stamp for the bundle could not be made: \(error.reason)")
+        } catch let error as LedgerError {
+            throw NotaryError(.ledger, error.reason)
+        } catch let error as NotaryError {
+            throw error
+        } catch {
+            throw NotaryError(.ledger, "\(error)")
+        }
+        let (hierarchy, currentCRLs) = try caMaterial()
+        var certificates: [[UInt8]] = []
+        for certificate in [hierarchy.issuing] + stamper.authority.chain where certificate.subject != certificate.issuer {
+            if !certificates.contains(certificate.derBytes) { certificates.append(certificate.derBytes) }
+        }
+        var crls: [[UInt8]] = []
+        for crl in capturedCRLs + currentCRLs where !crls.contains(crl) { crls.append(crl) }
+        return Bundle(
+            kind: kind, subject: subject, exportedAt: LedgerTime.format(milliseconds: clock()), origin: ledger.identity.origin,
+            checkpoint: checkpoint.note, checkpointTimestamp: checkpointToken, records: records,
+            certificates: certificates, crls: crls, documents: documents)
+    }
+
+    /// The latest checkpoint, if it includes entry `seq`; otherwise a new one cut now.
+    func checkpoint(including seq: UInt64, signer: NoteSigner?) throws(NotaryError) -> CheckpointRecord {
+        do {
+            if let latest = try ledger.latestCheckpoint(), latest.size > seq { return latest }
+            guard let signer else {
+                throw NotaryError(.unavailable, "no checkpoint includes entry \(seq) yet, and this export cannot cut one (no checkpoint key)")
+            }
+            return try ledger.cutCheckpoint(signer: signer).record
+        } catch let error as LedgerError {
+            throw NotaryError(.ledger, "cannot find or cut a checkpoint: \(error.reason)")
+        } catch let error as NotaryError {
+            throw error
+        } catch {
+            throw NotaryError(.ledger, "\(error)")
+        }
+    }
+
+    // MARK: - Trust
+
+    /// The trust file a relying party verifies bundles with: this CA's root and this ledger's
+    /// checkpoint verifier key.
+    public func trustFile() throws(NotaryError) -> TrustFile {
+        let (hierarchy, _) = try caMaterial()
+        return TrustFile(roots: [hierarchy.root.derBytes], ledgerKeys: [ledger.identity.verifier.text], exportedAt: LedgerTime.format(milliseconds: clock()))
+    }
+}
