@@ -145,6 +145,44 @@ public final class TimeStampReply: @unchecked Sendable {
         return Certificate(taking: signer)
     }
 
+    /// Whether the SignerInfo's unsigned fields say exactly what the signer's certificate does:
+    /// its sid names the certificate's issuer byte for byte (OpenSSL matches names after
+    /// case folding) and serial, and its signatureAlgorithm fits the key and digest (OpenSSL's
+    /// token verifier takes the key type from the certificate and never reads the field). No
+    /// signature covers these fields; a verifier that lets no byte change unseen checks them.
+    public func signerInfoMatches(_ signer: Certificate) -> Bool {
+        guard let token, let infos = PKCS7_get_signer_info(token), notarium_sk_PKCS7_SIGNER_INFO_num(infos) == 1,
+              let info = notarium_sk_PKCS7_SIGNER_INFO_value(infos, 0), let key = X509_get0_pubkey(signer.pointer) else { return false }
+        var digest: UnsafeMutablePointer<X509_ALGOR>? = nil
+        var signature: UnsafeMutablePointer<X509_ALGOR>? = nil
+        PKCS7_SIGNER_INFO_get0_algs(info, nil, &digest, &signature)
+        guard let digest, let signature, let sid = info.pointee.issuer_and_serial else { return false }
+        let sidIssuer = encodeDER { i2d_X509_NAME(sid.pointee.issuer, $0) }
+        let certificateIssuer = encodeDER { i2d_X509_NAME(X509_get_issuer_name(signer.pointer), $0) }
+        guard !sidIssuer.isEmpty, sidIssuer == certificateIssuer, integerBytes(sid.pointee.serial) == signer.serialNumber else { return false }
+        // SignedData version 3 and SignerInfo version 1 (RFC 5652 §5.1, §5.3); digestAlgorithms
+        // lists exactly the SignerInfo's digest algorithm; its parameters are NULL or absent.
+        guard let signed = token.pointee.d.sign, ASN1_INTEGER_get(signed.pointee.version) == 3, ASN1_INTEGER_get(info.pointee.version) == 1 else { return false }
+        var parameterType: Int32 = 0
+        var parameter: UnsafeRawPointer? = nil
+        var object: OpaquePointer? = nil
+        X509_ALGOR_get0(&object, &parameterType, &parameter, digest)
+        guard parameterType == V_ASN1_NULL || parameterType == V_ASN1_UNDEF else { return false }
+        let digestDER = encodeDER { i2d_X509_ALGOR(digest, $0) }
+        guard let algorithms = signed.pointee.md_algs, notarium_sk_X509_ALGOR_num(algorithms) == 1,
+              let listed = notarium_sk_X509_ALGOR_value(algorithms, 0), encodeDER({ i2d_X509_ALGOR(listed, $0) }) == digestDER else { return false }
+        let digestNID = OBJ_obj2nid(digest.pointee.algorithm)
+        let signatureNID = OBJ_obj2nid(signature.pointee.algorithm)
+        let keyType = EVP_PKEY_get_base_id(key)
+        // The bare key algorithm (rsaEncryption, id-ecPublicKey, Ed25519) is allowed as RFC 5652
+        // §10.1.2 lets it stand for "this key type with the SignerInfo's digest".
+        if signatureNID == keyType { return true }
+        var hashNID: Int32 = 0
+        var keyNID: Int32 = 0
+        guard OBJ_find_sigid_algs(signatureNID, &hashNID, &keyNID) == 1 else { return false }
+        return keyNID == keyType && (hashNID == NID_undef || hashNID == digestNID)
+    }
+
     /// What `openssl ts -reply -text` prints for the TSTInfo.
     public var text: String {
         guard let info, let bio = BIO_new(BIO_s_mem()) else { return "" }

@@ -229,8 +229,20 @@ struct VerificationRun {
             add(CheckResult(check, subject, .failed, subIndication: "FORMAT_FAILURE", message: "msg.token.bad", [what], detail: "the token's signer certificate is not in the token or the bundle"))
             return nil
         }
+        guard reply.signerInfoMatches(tsa) else {
+            add(CheckResult(check, subject, .failed, subIndication: "FORMAT_FAILURE", message: "msg.token.bad", [what], detail: "the token's SignerInfo does not name its signer's certificate exactly, or its signatureAlgorithm does not fit the key"))
+            return nil
+        }
         switch ChainValidation.validate(tsa, untrusted: untrusted + reply.certificates, trusted: roots, crls: crls, at: genTime / 1000, checkRevocation: true, timeStamping: true) {
-        case .success:
+        case .success(let path):
+            // The certificates a token carries are outside its signature. Every one must be a
+            // certificate of the path just validated, byte for byte, so that nothing in the
+            // bundle is altered unseen, even what the verdict did not depend on.
+            let pathBytes = path.map(\.derBytes)
+            guard reply.certificates.allSatisfy({ pathBytes.contains($0.derBytes) }) else {
+                add(CheckResult(check, subject, .failed, subIndication: "FORMAT_FAILURE", message: "msg.token.bad", [what], detail: "the token carries a certificate that is not on its signer's path (altered or foreign)"))
+                return nil
+            }
             add(CheckResult(check, subject, .passed, message: "msg.token.ok", [reply.tsaName ?? tsa.subject, LedgerTime.format(milliseconds: genTime)]))
             return genTime
         case .failure(let failure):
@@ -238,7 +250,11 @@ struct VerificationRun {
             case .revoked:
                 add(CheckResult(check, subject, .failed, subIndication: "REVOKED", message: "msg.token.tsa-revoked", detail: failure.description))
             case .revocationUnknown:
+                // The token is sound but the TSA's status is unknown: its time still serves the
+                // checks that follow, which can then say what else is unknown; the verdict
+                // cannot be PASSED either way.
                 add(CheckResult(check, subject, .indeterminate, subIndication: "TRY_LATER", message: "msg.token.tsa-unknown", detail: failure.description))
+                return genTime
             default:
                 add(CheckResult(check, subject, .failed, subIndication: "CERTIFICATE_CHAIN_GENERAL_FAILURE", message: "msg.token.tsa-invalid", detail: failure.description))
             }

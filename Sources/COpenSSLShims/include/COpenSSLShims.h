@@ -53,6 +53,15 @@ static inline X509_REVOKED *notarium_sk_X509_REVOKED_value(const STACK_OF(X509_R
     return sk_X509_REVOKED_value(stack, index);
 }
 
+// MARK: STACK_OF(PKCS7_SIGNER_INFO)
+static inline int notarium_sk_PKCS7_SIGNER_INFO_num(const STACK_OF(PKCS7_SIGNER_INFO) *stack) { return sk_PKCS7_SIGNER_INFO_num(stack); }
+static inline PKCS7_SIGNER_INFO *notarium_sk_PKCS7_SIGNER_INFO_value(const STACK_OF(PKCS7_SIGNER_INFO) *stack, int index) {
+    return sk_PKCS7_SIGNER_INFO_value(stack, index);
+}
+
+static inline int notarium_sk_X509_ALGOR_num(const STACK_OF(X509_ALGOR) *stack) { return sk_X509_ALGOR_num(stack); }
+static inline X509_ALGOR *notarium_sk_X509_ALGOR_value(const STACK_OF(X509_ALGOR) *stack, int index) { return sk_X509_ALGOR_value(stack, index); }
+
 // MARK: STACK_OF(CMS_SignerInfo)
 static inline int notarium_sk_CMS_SignerInfo_num(const STACK_OF(CMS_SignerInfo) *stack) { return sk_CMS_SignerInfo_num(stack); }
 static inline CMS_SignerInfo *notarium_sk_CMS_SignerInfo_value(const STACK_OF(CMS_SignerInfo) *stack, int index) {
