@@ -149,6 +149,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["rfc3161_client_check.py"]),
+        .testTarget(name: "NotaryTests", dependencies: ["Notary", "RocksDBStore", "Sodium", "NotariumTestKit"]),
         .testTarget(name: "VerificationTests", dependencies: ["Verification", "Records", "CanonicalJSON", "NotariumTestKit"]),
         .testTarget(name: "ApplianceTests", dependencies: ["Appliance", "RocksDBStore", "NotariumTestKit"]),
         .testTarget(name: "NotariumServerTests", dependencies: ["Appliance", "NotariumServer", "NotariumTestKit"]),

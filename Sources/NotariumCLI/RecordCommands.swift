@@ -55,13 +55,20 @@ struct EvidenceAddCommand: AsyncParsableCommand {
         }
         let certificate = try readCertificates(cert).first!
         let privateKey = try readPrivateKey(key)
+        guard certificate.publicKey?.subjectPublicKeyInfo == privateKey.subjectPublicKeyInfo else {
+            throw CLIFailure("key-certificate-mismatch", "\(key) is not the key of the certificate in \(cert) (\(certificate.subject))", status: NotariumExit.usage)
+        }
         let measured: (size: UInt64, digests: [NamedDigest])
-        let signature: [UInt8]
         do {
             measured = try NamedDigest.compute(file: file)
-            signature = try CMSSignature.signDetached(contentsOf: file, certificate: certificate, key: privateKey)
         } catch {
             throw CLIFailure("unreadable-file", "\(file): \(error.reason)", status: NotariumExit.usage)
+        }
+        let signature: [UInt8]
+        do {
+            signature = try CMSSignature.signDetached(contentsOf: file, certificate: certificate, key: privateKey)
+        } catch {
+            throw CLIFailure("signing-failed", "cannot sign \(file): \(error.reason) \(error.openSSLErrors.joined(separator: "; "))")
         }
         let type: String
         do {
@@ -82,7 +89,7 @@ struct EvidenceAddCommand: AsyncParsableCommand {
                 "sha256": .string(hex(document.sha256).lowercased()),
                 "size": .integer(Int64(measured.size)),
             ]
-            if let token, let reply = try? TimeStampReply(derEncoded: TimeStampSigner.grantedResponse(wrapping: token)) {
+            if let token, let reply = try? TimeStampReply(derEncoded: token) {
                 summary["timestamp"] = .string(LedgerTime.format(milliseconds: reply.genTime))
             }
             printJSON(.object(summary))

@@ -16,24 +16,14 @@ public enum CMSSignature {
     /// included, SHA-256 as the digest.
     public static func signDetached(_ content: [UInt8], certificate: Certificate, key: PrivateKey, chain: [Certificate] = []) throws(OpenSSLError) -> [UInt8] {
         OpenSSLError.clearQueue()
-        let flags = UInt32(CMS_DETACHED | CMS_BINARY | CMS_PARTIAL | CMS_CADES)
-        guard let cms = CMS_sign(nil, nil, nil, nil, flags) else { throw OpenSSLError.drain(.operationFailed, "cannot start a CMS SignedData") }
-        defer { CMS_ContentInfo_free(cms) }
-        guard CMS_add1_signer(cms, certificate.pointer, key.pointer, EVP_sha256(), flags) != nil else {
-            throw OpenSSLError.drain(.operationFailed, "cannot add the signer")
-        }
-        for extra in chain where CMS_add1_cert(cms, extra.pointer) != 1 {
-            throw OpenSSLError.drain(.operationFailed, "cannot include a chain certificate")
-        }
-        let finished: Int32 = content.withUnsafeBytes { buffer in
-            guard let bio = BIO_new_mem_buf(buffer.baseAddress, Int32(buffer.count)) else { return 0 }
+        let signed: Result<[UInt8], OpenSSLError> = content.withUnsafeBytes { buffer in
+            guard let bio = BIO_new_mem_buf(buffer.baseAddress, Int32(buffer.count)) else {
+                return .failure(OpenSSLError.drain(.operationFailed, "cannot read the content"))
+            }
             defer { BIO_free(bio) }
-            return CMS_final(cms, bio, nil, flags)
+            return Result { () throws(OpenSSLError) in try sign(bio, what: "the content", certificate: certificate, key: key, chain: chain) }
         }
-        guard finished == 1 else { throw OpenSSLError.drain(.operationFailed, "cannot sign the content") }
-        let encoded = encodeDER { i2d_CMS_ContentInfo(cms, $0) }
-        guard !encoded.isEmpty else { throw OpenSSLError.drain(.operationFailed, "cannot encode the SignedData") }
-        return encoded
+        return try signed.get()
     }
 
     /// A detached SignedData over the file at `path`, streamed through a file BIO, so a large
@@ -42,25 +32,29 @@ public enum CMSSignature {
         OpenSSLError.clearQueue()
         guard let bio = BIO_new_file(path, "rb") else { throw OpenSSLError.drain(.malformedInput, "cannot open \(path)") }
         defer { BIO_free(bio) }
+        return try sign(bio, what: path, certificate: certificate, key: key, chain: chain)
+    }
+
+    /// The one signing path: OpenSSL's CMS engine reads the content from `bio`.
+    private static func sign(_ bio: OpaquePointer, what: String, certificate: Certificate, key: PrivateKey, chain: [Certificate]) throws(OpenSSLError) -> [UInt8] {
         let flags = UInt32(CMS_DETACHED | CMS_BINARY | CMS_PARTIAL | CMS_CADES)
         guard let cms = CMS_sign(nil, nil, nil, nil, flags) else { throw OpenSSLError.drain(.operationFailed, "cannot start a CMS SignedData") }
         defer { CMS_ContentInfo_free(cms) }
         guard CMS_add1_signer(cms, certificate.pointer, key.pointer, EVP_sha256(), flags) != nil else {
-            throw OpenSSLError.drain(.operationFailed, "cannot add the signer")
+            throw OpenSSLError.drain(.operationFailed, "cannot add the signer (does the key match the certificate?)")
         }
         for extra in chain where CMS_add1_cert(cms, extra.pointer) != 1 {
             throw OpenSSLError.drain(.operationFailed, "cannot include a chain certificate")
         }
-        guard CMS_final(cms, bio, nil, flags) == 1 else { throw OpenSSLError.drain(.operationFailed, "cannot sign \(path)") }
+        guard CMS_final(cms, bio, nil, flags) == 1 else { throw OpenSSLError.drain(.operationFailed, "cannot sign \(what)") }
         let encoded = encodeDER { i2d_CMS_ContentInfo(cms, $0) }
         guard !encoded.isEmpty else { throw OpenSSLError.drain(.operationFailed, "cannot encode the SignedData") }
         return encoded
     }
 
-    /// Checks a detached SignedData (DER) against `content`: every signature and message digest
-    /// must match. The certificate chain is not judged here (that needs the time the signature
-    /// is proven at, which the caller knows); the signers' certificates are returned for that.
-    public static func verifyDetached(_ signature: [UInt8], content: [UInt8]) throws(OpenSSLError) -> [Certificate] {
+    /// Parses a detached SignedData, refusing what is too large, not CMS, not SignedData or
+    /// not detached. The caller frees the result with `CMS_ContentInfo_free`.
+    private static func parseDetached(_ signature: [UInt8]) throws(OpenSSLError) -> OpaquePointer {
         guard signature.count <= maximumBytes else {
             throw OpenSSLError(code: .malformedInput, reason: "a CMS signature is at most \(maximumBytes) bytes", openSSLErrors: [])
         }
@@ -68,13 +62,23 @@ public enum CMSSignature {
         guard let cms = decodeDER(signature, { d2i_CMS_ContentInfo(nil, $0, $1) }, free: CMS_ContentInfo_free) else {
             throw OpenSSLError.drain(.malformedInput, "not a DER CMS ContentInfo")
         }
-        defer { CMS_ContentInfo_free(cms) }
         guard OBJ_obj2nid(CMS_get0_type(cms)) == NID_pkcs7_signed else {
+            CMS_ContentInfo_free(cms)
             throw OpenSSLError(code: .malformedInput, reason: "the CMS ContentInfo is not SignedData", openSSLErrors: [])
         }
         guard CMS_is_detached(cms) == 1 else {
+            CMS_ContentInfo_free(cms)
             throw OpenSSLError(code: .malformedInput, reason: "the SignedData carries its content; a detached signature is expected", openSSLErrors: [])
         }
+        return cms
+    }
+
+    /// Checks a detached SignedData (DER) against `content`: every signature and message digest
+    /// must match. The certificate chain is not judged here (that needs the time the signature
+    /// is proven at, which the caller knows); the signers' certificates are returned for that.
+    public static func verifyDetached(_ signature: [UInt8], content: [UInt8]) throws(OpenSSLError) -> [Certificate] {
+        let cms = try parseDetached(signature)
+        defer { CMS_ContentInfo_free(cms) }
         let flags = UInt32(CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY)
         let verified: Int32 = content.withUnsafeBytes { buffer in
             guard let bio = BIO_new_mem_buf(buffer.baseAddress, Int32(buffer.count)) else { return 0 }
@@ -97,20 +101,8 @@ public enum CMSSignature {
     /// for every use. A signature without signed attributes is refused: nothing would then
     /// bind the signer's certificate or the signing time.
     public static func verifySignedAttributes(_ signature: [UInt8]) throws(OpenSSLError) -> [CMSSignerFacts] {
-        guard signature.count <= maximumBytes else {
-            throw OpenSSLError(code: .malformedInput, reason: "a CMS signature is at most \(maximumBytes) bytes", openSSLErrors: [])
-        }
-        OpenSSLError.clearQueue()
-        guard let cms = decodeDER(signature, { d2i_CMS_ContentInfo(nil, $0, $1) }, free: CMS_ContentInfo_free) else {
-            throw OpenSSLError.drain(.malformedInput, "not a DER CMS ContentInfo")
-        }
+        let cms = try parseDetached(signature)
         defer { CMS_ContentInfo_free(cms) }
-        guard OBJ_obj2nid(CMS_get0_type(cms)) == NID_pkcs7_signed else {
-            throw OpenSSLError(code: .malformedInput, reason: "the CMS ContentInfo is not SignedData", openSSLErrors: [])
-        }
-        guard CMS_is_detached(cms) == 1 else {
-            throw OpenSSLError(code: .malformedInput, reason: "the SignedData carries its content; a detached signature is expected", openSSLErrors: [])
-        }
         guard let infos = CMS_get0_SignerInfos(cms), notarium_sk_CMS_SignerInfo_num(infos) > 0 else {
             throw OpenSSLError(code: .malformedInput, reason: "the SignedData has no SignerInfo", openSSLErrors: [])
         }

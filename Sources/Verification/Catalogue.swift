@@ -16,44 +16,23 @@ public struct Catalogue: Sendable {
         entries[key] ?? english[key] ?? key
     }
 
-    /// The sentence `key` with `{0}`, `{1}`… replaced by `arguments`.
+    /// The sentence `key` with `{0}`, `{1}`… replaced by `arguments`, in one pass, so that an
+    /// argument taken from a bundle (a certificate's subject) is never itself expanded.
     public func render(_ key: String, _ arguments: [String]) -> String {
-        var sentence = text(key)
-        for (index, argument) in arguments.enumerated() {
-            sentence = sentence.replacingOccurrences(of: "{\(index)}", with: argument)
-        }
-        return sentence
-    }
-}
-
-extension String {
-    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        var result = ""
-        var rest = Substring(self)
-        while let range = rest.range(of: target) {
-            result += rest[..<range.lowerBound]
-            result += replacement
-            rest = rest[range.upperBound...]
-        }
-        return result + rest
-    }
-}
-
-extension Substring {
-    fileprivate func range(of target: String) -> Range<Substring.Index>? {
-        let needle = Array(target)
-        var index = startIndex
-        while index < endIndex {
-            var probe = index
-            var matched = 0
-            while matched < needle.count, probe < endIndex, self[probe] == needle[matched] {
-                probe = self.index(after: probe)
-                matched += 1
+        var output = ""
+        var rest = Substring(text(key))
+        while let open = rest.firstIndex(of: "{") {
+            output += rest[..<open]
+            let digits = rest[rest.index(after: open)...].prefix(while: \.isASCII).prefix(while: \.isNumber)
+            let close = digits.endIndex
+            if let index = Int(digits), close < rest.endIndex, rest[close] == "}", index < arguments.count {
+                output += arguments[index]
+                rest = rest[rest.index(after: close)...]
+            } else {
+                output += "{"
+                rest = rest[rest.index(after: open)...]
             }
-            if matched == needle.count { return index..<probe }
-            index = self.index(after: index)
         }
-        return nil
+        return output + rest
     }
 }

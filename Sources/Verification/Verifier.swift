@@ -208,9 +208,15 @@ struct VerificationRun {
         let check = subject.hasPrefix("checkpoint") ? "ledger.checkpoint-timestamp" : "timestamp.token"
         let reply: TimeStampReply
         do {
-            reply = try TimeStampReply(derEncoded: try TimeStampSigner.grantedResponse(wrapping: token))
+            reply = try TimeStampReply(derEncoded: token)
         } catch {
             add(CheckResult(check, subject, .failed, subIndication: "FORMAT_FAILURE", message: "msg.token.bad", [what], detail: error.reason))
+            return nil
+        }
+        // A bare token in DER, exactly: a TimeStampResp, or a BER spelling OpenSSL would also
+        // read, is not what the bundle format allows.
+        guard reply.tokenBytes == token else {
+            add(CheckResult(check, subject, .failed, subIndication: "FORMAT_FAILURE", message: "msg.token.bad", [what], detail: "not a bare DER TimeStampToken"))
             return nil
         }
         do {
@@ -266,7 +272,7 @@ struct VerificationRun {
 
     mutating func verifyEvidence(entry: LedgerEntry, _ evidence: EvidenceRecord, provenTime: Int64?, document: Verifier.DocumentDigests?, embedded: [[UInt8]]) {
         report.facts.append(Fact("case", evidence.caseID))
-        report.facts.append(Fact("document-sha256", hexString(evidence.document.sha256)))
+        report.facts.append(Fact("document-sha256", hex(evidence.document.sha256).lowercased()))
         report.facts.append(Fact("document-size", String(evidence.document.size)))
         report.facts.append(Fact("document-type", evidence.document.mediaType))
         if let description = evidence.description { report.facts.append(Fact("description", description)) }
@@ -369,9 +375,4 @@ enum KindRecords {
             throw RecordError(.schema, "this verifier does not yet read \(bundle.kind.rawValue) bundles")
         }
     }
-}
-
-func hexString(_ bytes: [UInt8]) -> String {
-    let digits = Array("0123456789abcdef")
-    return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
 }
