@@ -150,7 +150,7 @@ let package = Package(
             ],
             exclude: ["rfc3161_client_check.py"]),
         .testTarget(name: "NotaryTests", dependencies: ["Notary", "RocksDBStore", "Sodium", "NotariumTestKit"]),
-        .testTarget(name: "VerificationTests", dependencies: ["Verification", "Records", "CanonicalJSON", "NotariumTestKit"]),
+        .testTarget(name: "VerificationTests", dependencies: ["Verification", "Records", "CanonicalJSON", "Ledger", "Sodium", "NotariumTestKit"]),
         .testTarget(name: "ApplianceTests", dependencies: ["Appliance", "RocksDBStore", "NotariumTestKit"]),
         .testTarget(name: "NotariumServerTests", dependencies: ["Appliance", "NotariumServer", "NotariumTestKit"]),
         .testTarget(name: "NotariumCLITests", dependencies: ["Appliance", "Sodium", "NotariumTestKit"]),

@@ -97,6 +97,17 @@ public final class Notary: Sendable {
         let now = clock() / 1000
         switch ChainValidation.validate(signer.certificate, untrusted: [hierarchy.issuing], trusted: [hierarchy.root], crls: parsedCRLs, at: now, checkRevocation: true) {
         case .success:
+            // The CA issues certificates for several purposes; only a signer's may sign records
+            // (a TLS or TSA key is not a person's or an organization's signature).
+            let issued: CertificateRecord?
+            do {
+                issued = try certificates.record(serial: signer.certificate.serialNumber)
+            } catch {
+                throw NotaryError(.storage, "the CA's record of certificate \(signer.certificate.serialHex) is unreadable: \(error.reason)")
+            }
+            guard let issued, issued.certificate.derBytes == signature.certificate, issued.profile == CertificateProfile.signer.rawValue else {
+                throw NotaryError(.signerRefused, "\(role)'s certificate (\(signer.certificate.subject)) was not issued with the signer profile (it is \(issued?.profile ?? "unknown to this CA")); records are signed with signer certificates")
+            }
             return crls
         case .failure(let failure):
             throw NotaryError(.signerRefused, "\(role)'s certificate (\(signer.certificate.subject), serial \(signer.certificate.serialHex)) is not usable now: \(failure)")

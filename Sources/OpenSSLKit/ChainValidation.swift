@@ -25,6 +25,8 @@ public struct ChainFailure: Error, Sendable, Equatable, CustomStringConvertible 
     public let code: Int32
     /// The subject of the certificate at which validation stopped.
     public let subject: String
+    /// Its place on the path: 0 is the certificate validated, 1 its issuer, and so on.
+    public let depth: Int
     /// OpenSSL's own text for the code.
     public let message: String
 
@@ -75,7 +77,7 @@ public enum ChainValidation {
         }
         let code = X509_STORE_CTX_get_error(context)
         let at = X509_STORE_CTX_get_current_cert(context).map { Certificate.format(X509_get_subject_name($0)) } ?? leaf.subject
-        return .failure(ChainFailure(kind: kind(of: code), code: code, subject: at, message: String(cString: X509_verify_cert_error_string(Int(code)))))
+        return .failure(ChainFailure(kind: kind(of: code), code: code, subject: at, depth: Int(X509_STORE_CTX_get_error_depth(context)), message: String(cString: X509_verify_cert_error_string(Int(code)))))
     }
 
     static func kind(of code: Int32) -> ChainFailureKind {
@@ -94,6 +96,6 @@ public enum ChainValidation {
     }
 
     private static func internalFailure(_ message: String) -> ChainFailure {
-        ChainFailure(kind: .invalid, code: -1, subject: "", message: message)
+        ChainFailure(kind: .invalid, code: -1, subject: "", depth: 0, message: message)
     }
 }

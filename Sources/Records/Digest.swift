@@ -27,7 +27,8 @@ public struct NamedDigest: Sendable, Equatable {
         .object(["algorithm": .string(Self.name(algorithm)), "value": .string(Base64.encode(value))])
     }
 
-    /// A list as records hold it: SHA-256 first and required, each algorithm at most once.
+    /// A list as records hold it: SHA-256 required, each algorithm at most once, in the order
+    /// of `permitted`.
     public static func list(_ value: JSONValue?, at path: String) throws(RecordError) -> [NamedDigest] {
         let items = try Field.array(value, at: path, minimum: 1, maximum: permitted.count)
         var digests: [NamedDigest] = []
@@ -44,6 +45,10 @@ public struct NamedDigest: Sendable, Equatable {
             }
             guard !digests.contains(where: { $0.algorithm == algorithm }) else {
                 throw RecordError(.schema, "\(path) names \(name) twice")
+            }
+            // One order, so that one set of digests has one encoding.
+            if let previous = digests.last, permitted.firstIndex(of: previous.algorithm)! > permitted.firstIndex(of: algorithm)! {
+                throw RecordError(.schema, "\(path) lists \(name) after \(Self.name(previous.algorithm)); the order is sha-256, sha-512")
             }
             digests.append(NamedDigest(algorithm: algorithm, value: bytes))
         }

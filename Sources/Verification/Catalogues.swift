@@ -70,6 +70,7 @@ let english: [String: String] = [
     "msg.chain.revocation-unknown": "no revocation data covers the certificate of {0} at the proven time",
     "msg.chain.untrusted": "the certificate of {0} does not chain to a trusted root",
     "msg.chain.invalid": "the certificate path of {0} is not valid",
+    "msg.chain.no-poe": "no verified time-stamp proves when {0} signed, so the certificate cannot be judged at that time",
 ]
 
 let simplifiedChinese: [String: String] = [
@@ -140,4 +141,5 @@ let simplifiedChinese: [String: String] = [
     "msg.chain.revocation-unknown": "没有覆盖所证明时间的 {0} 证书吊销数据",
     "msg.chain.untrusted": "{0} 的证书无法链接到受信任的根证书",
     "msg.chain.invalid": "{0} 的证书路径无效",
+    "msg.chain.no-poe": "没有经验证的时间戳证明 {0} 的签名时间，因此无法判断该时间的证书状态",
 ]

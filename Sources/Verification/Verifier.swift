@@ -148,7 +148,9 @@ struct VerificationRun {
         let subject = "checkpoint"
         let text: String
         do {
-            text = try SignedNote.open(bundle.checkpoint, verifiers: ledgerKeys)
+            // Only the keys named for this ledger's origin may vouch for it (ledger-format §9): a
+            // trust file that trusts two ledgers must not let one sign the other's checkpoints.
+            text = try SignedNote.open(bundle.checkpoint, verifiers: ledgerKeys.filter { Array($0.name.utf8) == Array(bundle.origin.utf8) })
         } catch {
             add(CheckResult("ledger.checkpoint-signature", subject, .failed, subIndication: "SIG_CRYPTO_FAILURE", message: "msg.checkpoint.bad", detail: error.reason))
             return nil
@@ -219,6 +221,11 @@ struct VerificationRun {
             add(CheckResult(check, subject, .failed, subIndication: "FORMAT_FAILURE", message: "msg.token.bad", [what], detail: "not a bare DER TimeStampToken"))
             return nil
         }
+        // The imprints here are SHA-256 (leaf hashes, note bodies); OpenSSL compares bytes only.
+        guard reply.hash == .sha256 else {
+            add(CheckResult(check, subject, .failed, subIndication: "HASH_FAILURE", message: "msg.token.bad", [what], detail: "the token's imprint is not SHA-256"))
+            return nil
+        }
         do {
             try reply.verify(imprint: imprint, trusted: roots, untrusted: untrusted)
         } catch {
@@ -276,16 +283,17 @@ struct VerificationRun {
         report.facts.append(Fact("document-size", String(evidence.document.size)))
         report.facts.append(Fact("document-type", evidence.document.mediaType))
         if let description = evidence.description { report.facts.append(Fact("description", description)) }
-        let given = document ?? embedded.first.map { Verifier.DocumentDigests(digests: NamedDigest.compute(bytes: $0).digests, origin: "embedded") }
-        verifyDocument(given, against: evidence.document)
+        // Every document at hand is compared: the one given and each embedded one, so that a
+        // wrong embedded document is never hidden behind a right one given on the command line.
+        let given = (document.map { [$0] } ?? []) + embedded.enumerated().map { index, bytes in
+            Verifier.DocumentDigests(digests: NamedDigest.compute(bytes: bytes).digests, origin: "embedded #\(index + 1)")
+        }
+        if given.isEmpty { add(CheckResult("document.digest", "document", .skipped, message: "msg.document.none")) }
+        for document in given { verifyDocument(document, against: evidence.document) }
         verifySignature(evidence.submitter, role: "submitter", document: evidence.document, provenTime: provenTime)
     }
 
-    mutating func verifyDocument(_ given: Verifier.DocumentDigests?, against description: DocumentDescription) {
-        guard let given else {
-            add(CheckResult("document.digest", "document", .skipped, message: "msg.document.none"))
-            return
-        }
+    mutating func verifyDocument(_ given: Verifier.DocumentDigests, against description: DocumentDescription) {
         for recorded in description.digests {
             guard let computed = given.digests.first(where: { $0.algorithm == recorded.algorithm }) else { continue }
             guard computed.value == recorded.value else {
@@ -320,7 +328,7 @@ struct VerificationRun {
         }
         add(CheckResult("signature.cms", role, .passed, message: "msg.signature.ok", [name]))
         guard let provenTime else {
-            add(CheckResult("signature.certificate", role, .indeterminate, subIndication: "NO_POE", message: "msg.chain.invalid", [name], detail: "no verified time-stamp proves when the signature existed"))
+            add(CheckResult("signature.certificate", role, .indeterminate, subIndication: "NO_POE", message: "msg.chain.no-poe", [name]))
             return
         }
         let at = provenTime / 1000
@@ -333,9 +341,10 @@ struct VerificationRun {
             case .revoked:
                 result = CheckResult("signature.certificate", role, .failed, subIndication: "REVOKED", message: "msg.chain.revoked", [name], detail: failure.description)
             case .expired:
-                // Expired at the proven time: FAILED if the signer's own signing time is after
-                // expiry; otherwise nothing proves the signature existed while it was valid.
-                if let signed = signer.signingTime, signed > signer.certificate.notAfter {
+                // Expired at the proven time: FAILED if it is the signer's own certificate and the
+                // signer's signing time is after its expiry; otherwise nothing proves the
+                // signature existed while the path was valid.
+                if failure.depth == 0, let signed = signer.signingTime, signed > signer.certificate.notAfter {
                     result = CheckResult("signature.certificate", role, .failed, subIndication: "EXPIRED", message: "msg.chain.expired", [name], detail: failure.description)
                 } else {
                     result = CheckResult("signature.certificate", role, .indeterminate, subIndication: "OUT_OF_BOUNDS_NO_POE", message: "msg.chain.expired-no-poe", [name], detail: failure.description)
