@@ -60,6 +60,13 @@ if $with_tests; then
       || python3 -m pip install --quiet --break-system-packages 'cryptography>=43'
     python3 -c 'import cryptography.x509.verification' || { echo "notarium: cryptography 43+ is not importable by $(command -v python3)" >&2; exit 1; }
   fi
+  # jsonschema: checks that the bundles Notarium writes match the JSON Schemas in docs/schemas.
+  if ! python3 -c 'import jsonschema' 2>/dev/null; then
+    echo "notarium: installing jsonschema for the bundle schema tests"
+    python3 -m pip install --quiet jsonschema 2>/dev/null \
+      || python3 -m pip install --quiet --break-system-packages jsonschema
+    python3 -c 'import jsonschema' || { echo "notarium: jsonschema is not importable by $(command -v python3)" >&2; exit 1; }
+  fi
   # rfc3161-client (Trail of Bits): an independent RFC 3161 client and verifier with a strict
   # DER parser, for the TSA interoperability tests.
   if ! python3 -c 'import rfc3161_client' 2>/dev/null; then

@@ -53,6 +53,12 @@ struct EvidenceAddCommand: AsyncParsableCommand {
         guard Field.isIdentifier(caseID) else {
             throw CLIFailure("invalid-case", "\"\(caseID)\" is not a case identifier (1–128 of A–Z a–z 0–9 . _ : / -, starting with a letter or digit)", status: NotariumExit.usage)
         }
+        let type: String
+        do {
+            type = try Field.mediaType(.string(mediaType), at: "--media-type")
+        } catch {
+            throw CLIFailure("invalid-media-type", error.reason, status: NotariumExit.usage)
+        }
         let certificate = try readCertificates(cert).first!
         let privateKey = try readPrivateKey(key)
         guard certificate.publicKey?.subjectPublicKeyInfo == privateKey.subjectPublicKeyInfo else {
@@ -69,12 +75,6 @@ struct EvidenceAddCommand: AsyncParsableCommand {
             signature = try CMSSignature.signDetached(contentsOf: file, certificate: certificate, key: privateKey)
         } catch {
             throw CLIFailure("signing-failed", "cannot sign \(file): \(error.reason) \(error.openSSLErrors.joined(separator: "; "))")
-        }
-        let type: String
-        do {
-            type = try Field.mediaType(.string(mediaType), at: "--media-type")
-        } catch {
-            throw CLIFailure("invalid-media-type", error.reason, status: NotariumExit.usage)
         }
         let document = DocumentDescription(digests: measured.digests, size: measured.size, mediaType: type)
         let submitter = RecordedSignature(certificate: certificate.derBytes, signature: signature)

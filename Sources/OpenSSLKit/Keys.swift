@@ -119,14 +119,17 @@ public final class PrivateKey: @unchecked Sendable {
     }
 
     /// Reads an unencrypted PEM private key (PKCS#8 `PRIVATE KEY`, or the traditional EC/RSA
-    /// forms `openssl genpkey` and older tools write): a submitter's own key file.
+    /// forms `openssl genpkey` and older tools write): a submitter's own key file. An
+    /// encrypted key is refused, never prompted for.
     public convenience init(pem: String) throws(OpenSSLError) {
         OpenSSLError.clearQueue()
         let bytes = Array(pem.utf8)
         let parsed: OpaquePointer? = bytes.withUnsafeBufferPointer { buffer in
             guard let bio = BIO_new_mem_buf(buffer.baseAddress, Int32(buffer.count)) else { return nil }
             defer { BIO_free(bio) }
-            return PEM_read_bio_PrivateKey(bio, nil, nil, nil)
+            // A password callback that gives none: without it OpenSSL would prompt on the
+            // terminal for an encrypted key, and a command or test would hang there.
+            return PEM_read_bio_PrivateKey(bio, nil, { _, _, _, _ in 0 }, nil)
         }
         guard let parsed else { throw OpenSSLError.drain(.malformedInput, "not an unencrypted PEM private key") }
         self.init(taking: parsed)

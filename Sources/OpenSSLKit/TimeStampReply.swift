@@ -191,11 +191,6 @@ public final class TimeStampReply: @unchecked Sendable {
         return readAll(bio)
     }
 
-    /// Checks the token with OpenSSL's verifier (`TS_RESP_verify_token`): the imprint equals
-    /// `imprint`, the CMS signature and the ESSCertID(v2) bind the signer certificate (found
-    /// through SignerInfo's sid, never by position in the bag), and that certificate chains
-    /// to one of `trusted` through the token's certificates and `untrusted`, with the TSA
-    /// purpose (critical EKU timeStamping), at `time` (seconds; the token's genTime when nil,
 
     /// A bare token (DER ContentInfo) and its TSTInfo, both owned by the caller; nil when the
     /// bytes are not DER CMS at all; throws when they are CMS but carry no TSTInfo.
@@ -211,6 +206,12 @@ public final class TimeStampReply: @unchecked Sendable {
         }
         return (token, info)
     }
+
+    /// Checks the token with OpenSSL's verifier (`TS_RESP_verify_token`): the imprint equals
+    /// `imprint`, the CMS signature and the ESSCertID(v2) bind the signer certificate (found
+    /// through SignerInfo's sid, never by position in the bag), and that certificate chains
+    /// to one of `trusted` through the token's certificates and `untrusted`, with the TSA
+    /// purpose (critical EKU timeStamping), at `time` (seconds; the token's genTime when nil,
     /// so that a certificate that expired after the token still counts).
     public func verify(imprint expected: [UInt8], trusted: [Certificate], untrusted: [Certificate] = [], at time: Int64? = nil) throws(OpenSSLError) {
         guard let token else { throw OpenSSLError(code: .malformedInput, reason: "the response carries no token (status \(status))", openSSLErrors: []) }

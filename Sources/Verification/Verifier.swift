@@ -162,11 +162,13 @@ struct VerificationRun {
             add(CheckResult("ledger.checkpoint-signature", subject, .failed, subIndication: "FORMAT_FAILURE", message: "msg.format.bad", detail: error.reason))
             return nil
         }
-        guard body.origin == bundle.origin else {
+        // Bytes, not Swift string equality (which equates NFC and NFD spellings), as the key
+        // names are compared above and as a byte-comparing verifier would.
+        guard Array(body.origin.utf8) == Array(bundle.origin.utf8) else {
             add(CheckResult("ledger.checkpoint-signature", subject, .failed, subIndication: "FORMAT_FAILURE", message: "msg.checkpoint.origin", [body.origin, bundle.origin]))
             return nil
         }
-        let key = ledgerKeys.first { $0.name == body.origin }.map(\.text) ?? body.origin
+        let key = ledgerKeys.first { Array($0.name.utf8) == Array(body.origin.utf8) }.map(\.text) ?? body.origin
         add(CheckResult("ledger.checkpoint-signature", "checkpoint \(body.size)", .passed, message: "msg.checkpoint.ok", [String(body.size), key]))
         report.facts.append(Fact("checkpoint", "\(body.size) · \(Base64.encode(body.rootHash))"))
         let time = verifyToken(bundle.checkpointTimestamp, imprint: TimeStampHash.sha256.digest(Array(text.utf8)), notBefore: nil, subject: "checkpoint \(body.size)", what: "checkpoint")

@@ -107,6 +107,13 @@ struct EvidenceBundleTests {
         #expect(chain.status == 0 && chain.standardOutput.contains("signer.pem: OK"), "\(chain.standardOutput) \(chain.standardError)")
     }
 
+    @Test("the bundle, its evidence body and the trust file match docs/schemas (jsonschema) and are their own RFC 8785 form (rfc8785)")
+    func schemasAndJCS() throws {
+        let script = repositoryRoot + "/Tests/VerificationTests/check_schemas.py"
+        let result = try runProcess("/usr/bin/env", ["python3", script, fixture.bundle, fixture.trust, repositoryRoot + "/docs/schemas"])
+        #expect(result.status == 0 && result.standardOutput.hasSuffix("ok\n"), "\(result.standardOutput) \(result.standardError)")
+    }
+
     @Test("each broken layer is named: document, signature, token, inclusion proof, checkpoint key, revocation data, encoding")
     func brokenLayers() throws {
         let work = TemporaryDirectory("notarium-broken")
@@ -197,6 +204,8 @@ struct EvidenceBundleTests {
         // A key that does not match the certificate, and a document that is not there.
         let mismatched = try notarium(["evidence", "add", fixture.document, "--case", "ARB-1", "--key", fixture.file("alice.key"), "--cert", bobCert] + fixture.data)
         #expect(mismatched.status == 2 && mismatched.standardError.contains("[key-certificate-mismatch]"), "\(mismatched.standardError)")
+        let badType = try notarium(["evidence", "add", fixture.document, "--case", "ARB-1", "--media-type", "pdf", "--key", bobKey, "--cert", bobCert] + fixture.data)
+        #expect(badType.status == 2 && badType.standardError.contains("[invalid-media-type]"), "\(badType.standardError)")
         let badCase = try notarium(["evidence", "add", fixture.document, "--case", "no spaces", "--key", bobKey, "--cert", bobCert] + fixture.data)
         #expect(badCase.status == 2 && badCase.standardError.contains("[invalid-case]"))
     }
