@@ -21,7 +21,7 @@ public final class DataDirectory: Sendable {
     public static let formatVersion = 1
     /// Column families every data directory has.
     static let columnFamilies = ["meta"] + LedgerStorage.columnFamilies + CertificateStore.columnFamilies + TimeStampAuthority.columnFamilies
-        + ValidationStore.columnFamilies
+        + ValidationStore.columnFamilies + [RecordIndex.family, RecipientVault.family]
 
     public let path: String
     public let database: Database

@@ -103,6 +103,7 @@ public final class Ledger: @unchecked Sendable {
         let type: EntryType
         let bodyBytes: [UInt8]
         let alongside: WriteBatch
+        let keyedBySeq: (@Sendable (UInt64) -> WriteBatch)?
         let continuation: CheckedContinuation<AppendReceipt, any Error>
     }
 
@@ -208,11 +209,13 @@ public final class Ledger: @unchecked Sendable {
     ///   that MUST be durable exactly when this entry is: they go into the same atomic RocksDB
     ///   batch, so after a crash both or neither are on disk. The CA stores a certificate this
     ///   way together with the entry that records its issuance.
-    public func append(type: EntryType, body: JSONValue, alongside: WriteBatch = WriteBatch()) async throws(LedgerError) -> AppendReceipt {
+    /// - Parameter keyedBySeq: more such writes, for records indexed by the seq the entry gets
+    ///   (a service's list of events); called once, on the ledger's writer, with that seq.
+    public func append(type: EntryType, body: JSONValue, alongside: WriteBatch = WriteBatch(), keyedBySeq: (@Sendable (UInt64) -> WriteBatch)? = nil) async throws(LedgerError) -> AppendReceipt {
         let bodyBytes = try LedgerEntry.validatedBody(body)
         do {
             return try await withCheckedThrowingContinuation { continuation in
-                enqueue(PendingAppend(type: type, bodyBytes: bodyBytes, alongside: alongside, continuation: continuation))
+                enqueue(PendingAppend(type: type, bodyBytes: bodyBytes, alongside: alongside, keyedBySeq: keyedBySeq, continuation: continuation))
             }
         } catch let error as LedgerError {
             throw error
@@ -295,6 +298,7 @@ public final class Ledger: @unchecked Sendable {
             let leaf = Merkle.leafHash(bytes)
             batch.put(LedgerStorage.entryKey(seq), bytes, in: entries)
             if !pending.alongside.isEmpty { batch.append(contentsOf: pending.alongside) }
+            if let keyed = pending.keyedBySeq { batch.append(contentsOf: keyed(seq)) }
             next.range.append(leaf) { level, index, hash in
                 batch.put(LedgerStorage.nodeKey(level: level, index: index), hash, in: tree)
                 if level >= UpperLevels.lowest { upperNodes.append((level, index, hash)) }

@@ -108,37 +108,61 @@ struct BundleCommand: AsyncParsableCommand {
 struct BundleExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write the bundle of an evidence entry (notariumd stopped).",
+        abstract: "Write the bundle of an evidence entry, a whole service or an award (notariumd stopped).",
         discussion: """
-            The bundle holds the entry, its time-stamp, its inclusion proof in a signed and \
-            time-stamped checkpoint (one is cut if none includes the entry yet), the certificates \
-            and the CRLs captured when the record was signed. Check it with `notarium verify`.
+            The bundle holds the entries, their time-stamps, their inclusion proofs in a signed \
+            and time-stamped checkpoint (one is cut if none includes them yet), the certificates \
+            and the CRLs captured when the records were signed. Check it with `notarium verify`.
             """)
 
-    @Option(help: ArgumentHelp("The evidence entry's sequence number.", valueName: "n"))
-    var seq: UInt64
+    @Option(help: ArgumentHelp("An evidence entry's sequence number.", valueName: "n"))
+    var seq: UInt64?
+
+    @Option(name: .customLong("service"), help: ArgumentHelp("A service: all its events.", valueName: "id"))
+    var serviceID: String?
+
+    @Option(name: .customLong("award"), help: ArgumentHelp("An award: its entry and all its signatures.", valueName: "id"))
+    var awardID: String?
 
     @Option(help: ArgumentHelp("Where to write the bundle.", valueName: "file"))
     var out: String
 
-    @Option(name: .customLong("embed-document"), help: ArgumentHelp("Embed this document (it must be the one recorded); the appliance never keeps documents.", valueName: "file"))
-    var embedDocument: String?
+    @Option(name: .customLong("embed-document"), help: ArgumentHelp("Embed this document (it must be one recorded: the evidence, a part served, a language version); repeatable. The appliance never keeps documents.", valueName: "file"))
+    var embedDocument: [String] = []
 
     @OptionGroup var options: DataDirectoryOptions
 
+    func validate() throws {
+        guard [seq != nil, serviceID != nil, awardID != nil].filter({ $0 }).count == 1 else {
+            throw ValidationError("name exactly one of --seq, --service, --award")
+        }
+    }
+
     func run() async throws {
-        var document: [UInt8]?
-        if let embedDocument {
-            guard let data = FileManager.default.contents(atPath: embedDocument) else {
-                throw CLIFailure("unreadable-file", "cannot read \(embedDocument)", status: NotariumExit.usage)
+        var documents: [[UInt8]] = []
+        var total = 0
+        for path in embedDocument {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw CLIFailure("unreadable-file", "cannot read \(path)", status: NotariumExit.usage)
             }
-            guard data.count <= Bundle.maximumBytes / 2 else {
-                throw CLIFailure("document-too-large", "\(embedDocument) is \(data.count) bytes; a bundle embeds at most \(Bundle.maximumBytes / 2)", status: NotariumExit.usage)
+            total += data.count
+            guard total <= Bundle.maximumBytes / 2 else {
+                throw CLIFailure("document-too-large", "the documents to embed come to \(total) bytes; a bundle embeds at most \(Bundle.maximumBytes / 2)", status: NotariumExit.usage)
             }
-            document = [UInt8](data)
+            documents.append([UInt8](data))
+        }
+        if seq != nil, documents.count > 1 {
+            throw CLIFailure("invalid-argument", "an evidence bundle embeds one document", status: NotariumExit.usage)
         }
         try await withNotary(options, checkpointKey: true) { notary, stamper, signer in
-            let bundle = try notary.evidenceBundle(seq: seq, stamper: stamper!, checkpointSigner: signer, document: document)
+            let bundle: Records.Bundle
+            if let seq {
+                bundle = try notary.evidenceBundle(seq: seq, stamper: stamper!, checkpointSigner: signer, document: documents.first)
+            } else if let serviceID {
+                bundle = try notary.serviceBundle(serviceID: serviceID, stamper: stamper!, checkpointSigner: signer, documents: documents)
+            } else {
+                bundle = try notary.awardBundle(awardID: awardID!, stamper: stamper!, checkpointSigner: signer, documents: documents)
+            }
             try writeFile(out, bundle.encoded)
             printJSON(.object([
                 "kind": .string(bundle.kind.rawValue), "subject": .string(bundle.subject), "out": .string(out),

@@ -16,6 +16,10 @@ public final class Notary: Sendable {
     public let ledger: Ledger
     public let certificates: CertificateStore
     public let validation: ValidationStore
+    public let index: RecordIndex
+    public let recipients: RecipientVault
+    /// One writer at a time per service, so that each event links to the one really before it.
+    let serviceWriters = KeyedSerializer()
     let clock: @Sendable () -> Int64
 
     public init(ledger: Ledger, database: Database, clock: @escaping @Sendable () -> Int64 = LedgerTime.nowMilliseconds) throws(NotaryError) {
@@ -26,6 +30,8 @@ public final class Notary: Sendable {
             throw NotaryError(.storage, error.reason)
         }
         validation = try ValidationStore(database: database)
+        index = try RecordIndex(database: database)
+        recipients = try RecipientVault(database: database)
         self.clock = clock
     }
 

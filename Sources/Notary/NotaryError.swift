@@ -10,6 +10,10 @@ public struct NotaryError: Error, Equatable, CustomStringConvertible {
         case digestMismatch = "digest-mismatch"
         /// The signer's certificate is revoked, expired, not yet valid or not from this CA.
         case signerRefused = "signer-refused"
+        /// The event would break a rule between a service's events (docs/records.md §2.5).
+        case serviceRule = "service-rule"
+        /// The service or award already exists.
+        case conflict = "conflict"
         /// No entry, service or award with that identifier, or an entry of another type.
         case notFound = "not-found"
         /// A time-stamp or checkpoint could not be made for the bundle.
@@ -26,7 +30,7 @@ public struct NotaryError: Error, Equatable, CustomStringConvertible {
         self.reason = reason
     }
 
-    public var isClientError: Bool { [.invalidRecord, .badSignature, .digestMismatch, .signerRefused, .notFound].contains(code) }
+    public var isClientError: Bool { [.invalidRecord, .badSignature, .digestMismatch, .signerRefused, .notFound, .serviceRule, .conflict].contains(code) }
 
     public var description: String { "\(code.rawValue): \(reason)" }
 }

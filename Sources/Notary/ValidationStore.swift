@@ -21,11 +21,7 @@ public struct ValidationStore: Sendable {
 
     public init(database: Database) throws(NotaryError) {
         self.database = database
-        do {
-            column = try database.columnFamily(Self.family)
-        } catch {
-            throw NotaryError(.storage, "the \(Self.family) column family is missing: \(error)")
-        }
+        column = try notaryFamily(Self.family, in: database)
     }
 
     static func signaturePrefix(_ signature: [UInt8]) -> [UInt8] { Array("signature/".utf8) + SHA256.hash(signature) }
@@ -67,5 +63,14 @@ public struct ValidationStore: Sendable {
             crls.append(crl)
         }
         return crls
+    }
+}
+
+/// A column family of the notary's, or why the data directory lacks it.
+func notaryFamily(_ name: String, in database: Database) throws(NotaryError) -> ColumnFamily {
+    do {
+        return try database.columnFamily(name)
+    } catch {
+        throw NotaryError(.storage, "the \(name) column family is missing: \(error)")
     }
 }

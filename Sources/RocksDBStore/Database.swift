@@ -327,6 +327,29 @@ public final class Database: @unchecked Sendable {
         }
     }
 
+    /// Flushes and compacts the keys in `[lowerBound, upperBound)` of `family`, so that values
+    /// deleted there leave the table files now rather than at some later compaction (erasure of
+    /// personal data).
+    public func compact(in family: ColumnFamily? = nil, from lowerBound: [UInt8], to upperBound: [UInt8]) throws(StorageError) {
+        try flush()
+        try withHandle { (db) throws(StorageError) in
+            let handle = try familyHandle(family)
+            lowerBound.withUnsafeBufferPointer { lower in
+                upperBound.withUnsafeBufferPointer { upper in
+                    lower.withMemoryRebound(to: CChar.self) { lowerChars in
+                        upper.withMemoryRebound(to: CChar.self) { upperChars in
+                            if let handle {
+                                rocksdb_compact_range_cf(db, handle, lowerChars.baseAddress, lower.count, upperChars.baseAddress, upper.count)
+                            } else {
+                                rocksdb_compact_range(db, lowerChars.baseAddress, lower.count, upperChars.baseAddress, upper.count)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Flushes memtables to table files (for tests and for a clean shutdown).
     public func flush() throws(StorageError) {
         try withHandle { (db) throws(StorageError) in

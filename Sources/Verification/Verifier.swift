@@ -121,6 +121,10 @@ struct VerificationRun {
         switch kindRecords {
         case .evidence(let entry, let evidence):
             verifyEvidence(entry: entry, evidence, provenTime: provenTimes[entry.seq], document: document, embedded: bundle.documents)
+        case .service(let events):
+            verifyService(events, document: document, embedded: bundle.documents)
+        case .award(let entry, let award):
+            verifyAward(entry: entry, award, provenTime: provenTimes[entry.seq], document: document, embedded: bundle.documents)
         }
     }
 
@@ -287,9 +291,7 @@ struct VerificationRun {
         if let description = evidence.description { report.facts.append(Fact("description", description)) }
         // Every document at hand is compared: the one given and each embedded one, so that a
         // wrong embedded document is never hidden behind a right one given on the command line.
-        let given = (document.map { [$0] } ?? []) + embedded.enumerated().map { index, bytes in
-            Verifier.DocumentDigests(digests: NamedDigest.compute(bytes: bytes).digests, origin: "embedded #\(index + 1)")
-        }
+        let given = documentsAtHand(document, embedded)
         if given.isEmpty { add(CheckResult("document.digest", "document", .skipped, message: "msg.document.none")) }
         for document in given { verifyDocument(document, against: evidence.document) }
         verifySignature(evidence.submitter, role: "submitter", document: evidence.document, provenTime: provenTime)
@@ -368,6 +370,8 @@ struct VerificationRun {
 /// The records of a bundle read by kind, after checking that they are what the kind needs.
 enum KindRecords {
     case evidence(LedgerEntry, EvidenceRecord)
+    case service([ServiceHistory.Event])
+    case award(LedgerEntry, AwardRecord)
 
     init(bundle: Bundle, entries: [LedgerEntry]) throws(RecordError) {
         switch bundle.kind {
@@ -382,8 +386,38 @@ enum KindRecords {
             } catch {
                 throw RecordError(error.code, "records[0]: \(error.reason)")
             }
-        case .service, .award:
-            throw RecordError(.schema, "this verifier does not yet read \(bundle.kind.rawValue) bundles")
+        case .service:
+            var events: [ServiceHistory.Event] = []
+            for (index, entry) in entries.enumerated() {
+                guard entry.type == .service, let time = LedgerTime.parse(entry.time) else {
+                    throw RecordError(.schema, "records[\(index)] is a \(entry.type) entry, not a service event")
+                }
+                do {
+                    events.append(ServiceHistory.Event(record: try ServiceRecord(body: entry.body), leafHash: entry.leafHash, entryTime: time))
+                } catch {
+                    throw RecordError(error.code, "records[\(index)]: \(error.reason)")
+                }
+                if index > 0, entry.seq <= entries[index - 1].seq {
+                    throw RecordError(.schema, "records[\(index)] (entry \(entry.seq)) is not after records[\(index - 1)] (entry \(entries[index - 1].seq)); a service's events are in ledger order")
+                }
+            }
+            guard let first = events.first?.record, bundle.subject == first.serviceID else {
+                throw RecordError(.schema, "the bundle is for service \(bundle.subject) but holds events of service \(events.first?.record.serviceID ?? "none")")
+            }
+            self = .service(events)
+        case .award:
+            guard entries.count == 1, let entry = entries.first else {
+                throw RecordError(.schema, "an award bundle holds exactly one record; this one holds \(entries.count)")
+            }
+            guard entry.type == .award else { throw RecordError(.schema, "records[0] is a \(entry.type) entry, not an award") }
+            let award: AwardRecord
+            do {
+                award = try AwardRecord(body: entry.body)
+            } catch {
+                throw RecordError(error.code, "records[0]: \(error.reason)")
+            }
+            guard bundle.subject == award.awardID else { throw RecordError(.schema, "the bundle is for award \(bundle.subject) but holds award \(award.awardID)") }
+            self = .award(entry, award)
         }
     }
 }

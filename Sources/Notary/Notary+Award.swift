@@ -1,0 +1,59 @@
+import Ledger
+import Records
+import RocksDBStore
+import TimeStamping
+
+extension Notary {
+    /// Registers an award (an `award` entry): every signature is checked as evidence
+    /// signatures are (§1.5), over the language version it names, and the tribunal's rule
+    /// (every arbitrator and the institution's seal on every authentic version) must hold.
+    public func registerAward(_ award: AwardRecord) async throws(NotaryError) -> AppendReceipt {
+        do {
+            _ = try AwardRecord(body: award.body)
+            try award.checkSigners()
+        } catch {
+            throw NotaryError(.invalidRecord, error.reason)
+        }
+        return try await serviceWriters.run("award/" + award.awardID) { () async throws(NotaryError) -> AppendReceipt in
+            guard try index.awardEntry(award.awardID) == nil else {
+                throw NotaryError(.conflict, "award \(award.awardID) is already registered")
+            }
+            var batch = WriteBatch()
+            for (position, signature) in award.signatures.enumerated() {
+                let version = award.versions.first { $0.language == signature.language }!
+                let crls = try checkSignature(signature.signed, over: version.document, role: "signature \(position + 1) (\(signature.role.rawValue), \(signature.language))")
+                validation.record(crls: crls, for: signature.signed.signature, in: &batch)
+            }
+            let index = self.index
+            do throws(LedgerError) {
+                return try await ledger.append(type: .award, body: award.body, alongside: batch, keyedBySeq: { seq in index.award(award.awardID, seq: seq) })
+            } catch {
+                throw NotaryError(.ledger, "the ledger did not record the award, so nothing changed: \(error.reason)")
+            }
+        }
+    }
+
+    /// Everything that proves one award, all its signatures, offline; `documents` (language
+    /// versions) are embedded when given and must be versions of the award.
+    public func awardBundle(awardID: String, stamper: LedgerTimeStamper, checkpointSigner: NoteSigner?, documents: [[UInt8]]) throws(NotaryError) -> Bundle {
+        guard let seq = try index.awardEntry(awardID) else { throw NotaryError(.notFound, "no award \(awardID)") }
+        let entry = try readEntry(seq)
+        let award: AwardRecord
+        do {
+            award = try AwardRecord(body: entry.body)
+        } catch {
+            throw NotaryError(.invalidRecord, "entry \(seq) does not read as an award: \(error.reason)")
+        }
+        for document in documents {
+            let digests = NamedDigest.compute(bytes: document).digests
+            guard award.versions.contains(where: { version in version.document.digests.allSatisfy(digests.contains) }) else {
+                throw NotaryError(.digestMismatch, "a document to embed is no version of award \(awardID)")
+            }
+        }
+        var captured: [[UInt8]] = []
+        for signature in award.signatures {
+            for crl in try validation.crls(for: signature.signed.signature) where !captured.contains(crl) { captured.append(crl) }
+        }
+        return try bundle(kind: .award, subject: awardID, entries: [entry], capturedCRLs: captured, stamper: stamper, checkpointSigner: checkpointSigner, documents: documents)
+    }
+}
