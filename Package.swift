@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "notarium", targets: ["notarium"]),
         .executable(name: "notariumd", targets: ["notariumd"]),
         .executable(name: "notarium-bench", targets: ["notarium-bench"]),
+        .executable(name: "notarium-vectors", targets: ["notarium-vectors"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -120,6 +121,15 @@ let package = Package(
             name: "notarium-bench",
             dependencies: [
                 "RocksDBStore", "Appliance", "Ledger", "CanonicalJSON", "Sodium", "CertificateAuthority", "OpenSSLKit", "TimeStamping",
+                "Records", "Notary", "Verification",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Writes Vectors/bundles/ (valid and broken bundles, manifest.json, trust.json).
+        .executableTarget(
+            name: "notarium-vectors",
+            dependencies: [
+                "Appliance", "Ledger", "CanonicalJSON", "Sodium", "CertificateAuthority", "OpenSSLKit", "TimeStamping", "Records", "Notary", "RocksDBStore",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

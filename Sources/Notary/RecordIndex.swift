@@ -24,13 +24,15 @@ public struct RecordIndex: Sendable {
     static func awardKey(_ id: String) -> [UInt8] { Array("award/".utf8) + Array(id.utf8) }
     static func seqBytes(_ seq: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: seq >> (56 - 8 * $0)) } }
 
-    func serviceEvent(_ id: String, seq: UInt64) -> WriteBatch {
+    /// The index write for event `seq` of service `id` (for `Ledger.append(keyedBySeq:)`).
+    public func serviceEvent(_ id: String, seq: UInt64) -> WriteBatch {
         var batch = WriteBatch()
         batch.put(Self.servicePrefix(id) + Self.seqBytes(seq), [], in: column)
         return batch
     }
 
-    func award(_ id: String, seq: UInt64) -> WriteBatch {
+    /// The index write for award `id` at entry `seq`.
+    public func award(_ id: String, seq: UInt64) -> WriteBatch {
         var batch = WriteBatch()
         batch.put(Self.awardKey(id), Self.seqBytes(seq), in: column)
         return batch

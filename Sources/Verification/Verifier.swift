@@ -397,9 +397,6 @@ enum KindRecords {
                 } catch {
                     throw RecordError(error.code, "records[\(index)]: \(error.reason)")
                 }
-                if index > 0, entry.seq <= entries[index - 1].seq {
-                    throw RecordError(.schema, "records[\(index)] (entry \(entry.seq)) is not after records[\(index - 1)] (entry \(entries[index - 1].seq)); a service's events are in ledger order")
-                }
             }
             guard let first = events.first?.record, bundle.subject == first.serviceID else {
                 throw RecordError(.schema, "the bundle is for service \(bundle.subject) but holds events of service \(events.first?.record.serviceID ?? "none")")
