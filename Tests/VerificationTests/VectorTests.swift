@@ -128,6 +128,14 @@ struct VectorTests {
         }
     }
 
+    @Test("the valid bundles of each kind and their record bodies match docs/schemas (jsonschema) and are their own RFC 8785 form (rfc8785)")
+    func schemas() throws {
+        for name in ["evidence-valid", "service-valid", "award-valid"] {
+            let result = try runProcess("/usr/bin/env", ["python3", repositoryRoot + "/Tests/VerificationTests/check_schemas.py", "\(Self.directory)/\(name).json", Self.directory + "/trust.json", repositoryRoot + "/docs/schemas"])
+            #expect(result.status == 0 && result.standardOutput.hasSuffix("ok\n"), "\(name): \(result.standardOutput) \(result.standardError)")
+        }
+    }
+
     @Test("150 single-bit flips in the signed or hashed values of the valid service and award bundles: none yields PASSED")
     func bitFlips() throws {
         let verifier = try Self.verifier()

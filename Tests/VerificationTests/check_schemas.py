@@ -79,29 +79,36 @@ if kind == "evidence" and first is not None:
 elif kind == "service" and first is not None:
     service = body_schemas["service"]
     etsi = "http://uri.etsi.org/19522/Event/"
-    expect("a service body with an unknown event URI", service,
-           mutated(first, lambda body: body.update(event=etsi + "ContentTeleportation")), False)
-    expect("a service body with an ETSI event under Notarium's namespace", service,
-           mutated(first, lambda body: body.update(event="urn:notarium:event:SubmissionAcceptance")), False)
 
     # The opening as a rejection: a reason is required, and only then is it a valid body.
     rejection = mutated(first, lambda body: (body.update(event=etsi + "SubmissionRejection"), body.pop("reason", None)))
     expect("a SubmissionRejection without a reason", service, rejection, False)
     expect("a SubmissionRejection with a reason", service, mutated(rejection, lambda body: body.update(reason="submission-invalid")), True)
 
+    # A later event reduced to the members every later event has: a valid ContentConsignment,
+    # so that each mutation of it is refused for the one thing changed.
     later = next((body for _, body in bodies[1:]), None)
+    base = None
     if later is not None:
-        def as_failure(body):
-            body["event"] = etsi + "ContentConsignmentFailure"
+        def plain(body):
+            body["event"] = etsi + "ContentConsignment"
             for member in ("notice", "identification", "effective", "reason"):
                 body.pop(member, None)
 
-        failure = mutated(later, as_failure)
+        base = mutated(later, plain)
+        expect("a plain ContentConsignment", service, base, True)
+        failure = mutated(base, lambda body: body.update(event=etsi + "ContentConsignmentFailure"))
         expect("a ContentConsignmentFailure without a reason", service, failure, False)
         expect("a ContentConsignmentFailure with a reason", service, mutated(failure, lambda body: body.update(reason="mailbox-full")), True)
         expect("a ContentConsignmentFailure with an unregistered reason", service, mutated(failure, lambda body: body.update(reason="felt-like-it")), False)
-        expect("a later event without previous", service, mutated(later, lambda body: body.pop("previous")), False)
-        expect("a later event with rules", service, mutated(later, lambda body: body.update(rules=first["rules"])), False)
+        expect("a ContentConsignment with a reason", service, mutated(base, lambda body: body.update(reason="mailbox-full")), False)
+        expect("a later event without previous", service, mutated(base, lambda body: body.pop("previous")), False)
+        expect("a later event with rules", service, mutated(base, lambda body: body.update(rules=first["rules"])), False)
+    unknown = base if base is not None else first
+    expect("a service body with an unknown event URI", service,
+           mutated(unknown, lambda body: body.update(event=etsi + "ContentTeleportation")), False)
+    expect("a service body with an ETSI event under Notarium's namespace", service,
+           mutated(unknown, lambda body: body.update(event="urn:notarium:event:ContentConsignment")), False)
 
 elif kind == "award" and first is not None:
     award = body_schemas["award"]
