@@ -68,6 +68,17 @@ struct AwardRegisterCommand: AsyncParsableCommand {
             files[language] = file
             versions.append(AwardVersion(language: language, authentic: authentic.isEmpty || authentic.contains(language), document: try describe(file: file, mediaType: mediaType)))
         }
+        if let unknown = authentic.first(where: { files[$0] == nil }) {
+            throw CLIFailure("invalid-argument", "--authentic names language \(unknown), which no --version gives", status: NotariumExit.usage)
+        }
+        // The record's own members are checked before anyone signs anything.
+        do {
+            _ = try AwardRecord(body: AwardRecord(awardID: awardID, caseID: caseID, issued: issued, seat: seat, arbitrators: arbitrators, versions: versions, signatures: versions.map {
+                AwardSignature(role: .institutionSeal, language: $0.language, signed: RecordedSignature(certificate: [0x30], signature: [0x30]))
+            }).body)
+        } catch {
+            throw CLIFailure("invalid-award", error.reason, status: NotariumExit.usage)
+        }
         var signatures: [AwardSignature] = []
         for (spec, local) in sign.map({ ($0, true) }) + signature.map({ ($0, false) }) {
             let fields = spec.split(separator: ":", maxSplits: 3, omittingEmptySubsequences: false).map(String.init)

@@ -124,6 +124,10 @@ struct ServiceOpenCommand: AsyncParsableCommand {
         let serviceID = try checkedIdentifier(serviceID, "service")
         let caseID = try checkedIdentifier(caseID, "case")
         let types = try Dictionary(partType.map { try pair($0, "--part-type") }, uniquingKeysWith: { $1 })
+        let names = try part.map { try pair($0, "--part").0 }
+        if let unknown = types.keys.sorted().first(where: { !names.contains($0) }) {
+            throw CLIFailure("invalid-argument", "--part-type names part \"\(unknown)\", which no --part gives", status: NotariumExit.usage)
+        }
         var parts: [ServicePart] = []
         for item in part {
             let (name, file) = try pair(item, "--part")
@@ -218,6 +222,9 @@ struct ServiceRecordCommand: AsyncParsableCommand {
         if let notice {
             guard let content = NoticeContent(rawValue: notice) else { throw CLIFailure("invalid-argument", "--notice is link-only or with-content", status: NotariumExit.usage) }
             report.notice = content
+        }
+        if session != nil, identifiedBy == nil {
+            throw CLIFailure("invalid-argument", "--session belongs to an identification: give --identified-by too", status: NotariumExit.usage)
         }
         if let identifiedBy {
             guard let method = IdentificationMethod(rawValue: identifiedBy) else {

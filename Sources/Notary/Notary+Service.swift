@@ -66,6 +66,7 @@ extension Notary {
                 event: rejection == nil ? .submissionAcceptance : .submissionRejection, serviceID: serviceID, caseID: caseID,
                 eventTime: eventTime ?? now, parts: parts, recipients: commitments, rules: rules, provider: provider, reason: rejection, previous: nil)
             try checkService([], adding: record, now: now)
+            try captureValidationData(for: record, in: &batch)
             let index = self.index
             do throws(LedgerError) {
                 return try await ledger.append(type: .service, body: record.body, alongside: batch, keyedBySeq: { seq in index.serviceEvent(serviceID, seq: seq) })
@@ -112,9 +113,11 @@ extension Notary {
                     recipient: recipient, provider: report.provider, effective: effective, previous: last.leafHash)
             }
             try checkService(events, adding: record, now: now)
+            var batch = WriteBatch()
+            try captureValidationData(for: record, in: &batch)
             let index = self.index
             do throws(LedgerError) {
-                return try await ledger.append(type: .service, body: record.body, keyedBySeq: { seq in index.serviceEvent(serviceID, seq: seq) })
+                return try await ledger.append(type: .service, body: record.body, alongside: batch, keyedBySeq: { seq in index.serviceEvent(serviceID, seq: seq) })
             } catch {
                 throw NotaryError(.ledger, "the ledger did not record the event, so nothing changed: \(error.reason)")
             }
@@ -139,6 +142,14 @@ extension Notary {
         } catch {
             throw NotaryError(.serviceRule, error.description)
         }
+    }
+
+    /// Keeps the CRLs current when the event is recorded, keyed by its canonical body: an
+    /// event has no signature of its own, but its token's TSA path is judged at the token's
+    /// time, which a CRL issued later (after a re-sign) cannot cover.
+    func captureValidationData(for record: ServiceRecord, in batch: inout WriteBatch) throws(NotaryError) {
+        let (_, crls) = try caMaterial()
+        validation.record(crls: crls, for: record.body.canonicalBytes, in: &batch)
     }
 
     /// The recorded events of a service, in ledger order.
@@ -199,6 +210,10 @@ extension Notary {
                 throw NotaryError(.digestMismatch, "a document to embed is none of the parts service \(serviceID) served")
             }
         }
-        return try bundle(kind: .service, subject: serviceID, entries: entries, capturedCRLs: [], stamper: stamper, checkpointSigner: checkpointSigner, documents: documents)
+        var captured: [[UInt8]] = []
+        for entry in entries {
+            for crl in try validation.crls(for: entry.body.canonicalBytes) where !captured.contains(crl) { captured.append(crl) }
+        }
+        return try bundle(kind: .service, subject: serviceID, entries: entries, capturedCRLs: captured, stamper: stamper, checkpointSigner: checkpointSigner, documents: documents)
     }
 }

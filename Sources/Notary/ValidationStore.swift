@@ -28,7 +28,9 @@ public struct ValidationStore: Sendable {
 
     static func crlKey(_ digest: [UInt8]) -> [UInt8] { Array("crl/".utf8) + digest }
 
-    /// Adds to `batch` the CRLs captured when `signature` was accepted.
+    /// Adds to `batch` the CRLs captured when `signature` was accepted. `signature` is whatever
+    /// identifies the record's validated object: a CMS SignedData, or the canonical body of a
+    /// service event (which has no signature; its token's TSA path needs the CRLs of its time).
     func record(crls: [[UInt8]], for signature: [UInt8], in batch: inout WriteBatch) {
         let prefix = Self.signaturePrefix(signature)
         for crl in crls {

@@ -226,9 +226,8 @@ public struct ServiceRecord: Sendable, Equatable {
     /// Reads a service entry body and checks every rule of docs/records.md §2.2 that one event
     /// can be checked against alone; the rules between events are the verifier's (§2.5).
     public init(body: JSONValue) throws(RecordError) {
-        guard case .object(let raw) = body, case .string(let uri)? = raw["event"] else {
-            throw RecordError(.schema, "body.event is missing")
-        }
+        guard case .object(let raw) = body else { throw RecordError(.schema, "body must be an object") }
+        let uri = try Field.string(raw["event"], at: "body.event")
         guard let event = ServiceEvent(uri: uri) else {
             throw RecordError(.unknownEvent, "body.event \"\(uri)\" is not a service event (ETSI EN 319 522-2 events as \(EventURI.etsiPrefix)<Name>, or \(EventURI.serviceDeemedEffective))")
         }

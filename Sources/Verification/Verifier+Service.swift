@@ -8,7 +8,7 @@ extension VerificationRun {
 
     /// The service's own rules, after each event's inclusion and token: the chain, the highest
     /// delivery state proven, and the effective-service time recomputed from the rules that the
-    /// opening recorded (docs/verification.md §3.9–3.11).
+    /// opening recorded (docs/verification.md §3.12–3.14).
     mutating func verifyService(_ events: [ServiceHistory.Event], document: Verifier.DocumentDigests?, embedded: [[UInt8]]) {
         let opening = events[0].record
         report.facts.append(Fact("case", opening.caseID))
