@@ -65,9 +65,10 @@ public struct LedgerEntry: Sendable, Equatable {
         return bytes
     }
 
-    /// Checks a body before it is queued, so that a bad body fails its own append only.
+    /// Checks a body before it is queued, so that a bad body fails its own append only. Public
+    /// so that a writer can refuse an oversized record before doing expensive checks on it.
     /// - Returns: the body's canonical bytes.
-    static func validatedBody(_ body: JSONValue) throws(LedgerError) -> [UInt8] {
+    public static func validatedBody(_ body: JSONValue) throws(LedgerError) -> [UInt8] {
         guard case .object = body else {
             throw LedgerError(.invalidEntry, "the body must be a JSON object")
         }

@@ -14,6 +14,7 @@ extension Notary {
         } catch {
             throw NotaryError(.invalidRecord, error.reason)
         }
+        try Self.checkStorable(award.body)
         return try await serviceWriters.run("award/" + award.awardID) { () async throws(NotaryError) -> AppendReceipt in
             guard try index.awardEntry(award.awardID) == nil else {
                 throw NotaryError(.conflict, "award \(award.awardID) is already registered")

@@ -132,6 +132,7 @@ extension Notary {
         } catch {
             throw NotaryError(.invalidRecord, error.reason)
         }
+        try Self.checkStorable(record.body)
         // The ledger dates the entry at least `now`: the provisional entry time.
         let all = events + [ServiceHistory.Event(record: record, leafHash: [], entryTime: now)]
         do {

@@ -65,6 +65,7 @@ public final class Notary: Sendable {
         } catch {
             throw NotaryError(.invalidRecord, error.reason)
         }
+        try Self.checkStorable(record.body)
         let crls = try checkSignature(submitter, over: document, role: "the submitter")
         var batch = WriteBatch()
         validation.record(crls: crls, for: submitter.signature, in: &batch)
@@ -117,6 +118,16 @@ public final class Notary: Sendable {
             return crls
         case .failure(let failure):
             throw NotaryError(.signerRefused, "\(role)'s certificate (\(signer.certificate.subject), serial \(signer.certificate.serialHex)) is not usable now: \(failure)")
+        }
+    }
+
+    /// Refuses a body the ledger could not store (too large, too deep) before anything else is
+    /// checked, as the client's error rather than the ledger's.
+    static func checkStorable(_ body: JSONValue) throws(NotaryError) {
+        do {
+            _ = try LedgerEntry.validatedBody(body)
+        } catch {
+            throw NotaryError(.invalidRecord, error.reason)
         }
     }
 

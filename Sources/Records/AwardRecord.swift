@@ -109,7 +109,8 @@ public struct AwardRecord: Sendable, Equatable {
             let path = "body.versions[\(index)]"
             let fields = try Field.object(item, at: path, required: ["language", "authentic", "digests", "size", "mediaType"])
             let language = try Self.language(fields["language"], at: path + ".language")
-            guard !versions.contains(where: { $0.language == language }) else { throw RecordError(.schema, "body.versions has language \(language) twice") }
+            // BCP 47 tags are case-insensitive: `en` and `EN` are one language.
+            guard !versions.contains(where: { $0.language.lowercased() == language.lowercased() }) else { throw RecordError(.schema, "body.versions has language \(language) twice") }
             guard case .bool(let authentic)? = fields["authentic"] else { throw RecordError(.schema, "\(path).authentic must be true or false") }
             let document = try DocumentDescription.parse(.object(fields.filter { $0.key != "language" && $0.key != "authentic" }), at: path)
             versions.append(AwardVersion(language: language, authentic: authentic, document: document))
@@ -143,8 +144,10 @@ public struct AwardRecord: Sendable, Equatable {
     }
 
     /// The tribunal's rule: every authentic version carries one signature from each of
-    /// `arbitrators` distinct arbitrators (at most one presiding) and one institution seal.
+    /// `arbitrators` distinct arbitrators (at most one presiding) and one institution seal; the
+    /// same arbitrators sign every authentic version; the seal is not an arbitrator's.
     public func checkSigners() throws(RecordError) {
+        var tribunal: (language: String, certificates: Set<[UInt8]>)?
         for version in versions where version.authentic {
             let on = signatures.filter { $0.language == version.language }
             let arbitrators = on.filter(\.role.isArbitrator)
@@ -158,10 +161,17 @@ public struct AwardRecord: Sendable, Equatable {
             guard arbitrators.filter({ $0.role == .presidingArbitrator }).count <= 1 else {
                 throw RecordError(.inconsistent, "the \(version.language) version names more than one presiding arbitrator")
             }
-            let seals = on.filter { $0.role == .institutionSeal }.count
-            guard seals == 1 else {
-                throw RecordError(.inconsistent, "the \(version.language) version carries \(seals) institution seals; it needs exactly one")
+            let seals = on.filter { $0.role == .institutionSeal }
+            guard seals.count == 1, let seal = seals.first else {
+                throw RecordError(.inconsistent, "the \(version.language) version carries \(seals.count) institution seals; it needs exactly one")
             }
+            guard !distinct.contains(seal.signed.certificate) else {
+                throw RecordError(.inconsistent, "the \(version.language) version is sealed with an arbitrator's certificate; the seal is the institution's")
+            }
+            if let tribunal, tribunal.certificates != distinct {
+                throw RecordError(.inconsistent, "the \(version.language) version is signed by other arbitrators than the \(tribunal.language) version")
+            }
+            tribunal = tribunal ?? (version.language, distinct)
         }
     }
 }

@@ -155,7 +155,7 @@ public enum ServiceHistory {
                 guard records.contains(where: { $0.event == .serviceDeemedEffective && $0.eventTime >= deadline.end }) else { continue }
                 candidates.append(EffectiveService(at: deadline.end, basis: .registrationWindow, channel: channel))
             } else {
-                guard let expiry = expiries.first else { continue }
+                guard let expiry = expiries.first(where: { $0.eventTime < deadline.end }) ?? expiries.first else { continue }
                 guard expiry.eventTime >= deadline.end else {
                     throw ServiceViolation(.effective, "AcceptanceRejectionExpiry on \(channel.rawValue) is dated \(LedgerTime.format(milliseconds: expiry.eventTime)), before the acceptance window ends (\(LedgerTime.format(milliseconds: deadline.end)), end of \(deadline.finalDay) in \(rules.timeZone))")
                 }

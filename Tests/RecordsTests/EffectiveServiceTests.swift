@@ -142,6 +142,9 @@ struct EffectiveServiceTests {
         #expect(throws: ServiceViolation.self) { try ServiceHistory.effectiveService(rules: Self.rules(), records: early) }
         let rejected = [Self.open, Self.event(.consignmentNotification, .email, "2026-11-23T10:00:00.000Z"), Self.event(.consignmentRejection, .email, "2026-11-24T10:00:00.000Z"), Self.event(.acceptanceRejectionExpiry, .email, "2026-12-01T00:00:00.000Z")]
         #expect(throws: ServiceViolation.self) { try ServiceHistory.effectiveService(rules: Self.rules(), records: rejected) }
+        // A second expiry before the window's end is refused too, not only the first.
+        let second = [Self.open, Self.event(.consignmentNotification, .email, "2026-11-23T10:00:00.000Z"), Self.event(.acceptanceRejectionExpiry, .email, "2026-11-30T16:00:00.000Z"), Self.event(.acceptanceRejectionExpiry, .email, "2026-11-30T15:00:00.000Z")]
+        #expect(throws: ServiceViolation.self) { try ServiceHistory.effectiveService(rules: Self.rules(), records: second) }
         let noWindow = [Self.open, Self.event(.consignmentNotification, .email, "2026-11-23T10:00:00.000Z"), Self.event(.acceptanceRejectionExpiry, .email, "2026-12-01T00:00:00.000Z")]
         #expect(throws: ServiceViolation.self) { try ServiceHistory.effectiveService(rules: Self.rules(acceptance: nil), records: noWindow) }
     }
@@ -280,7 +283,16 @@ struct EffectiveServiceTests {
             ("one certificate twice", with([signature(.arbitrator, 1), signature(.arbitrator, 1), signature(.arbitrator, 3), signature(.institutionSeal, 4)])),
             ("two presiding", with([signature(.presidingArbitrator, 1), signature(.presidingArbitrator, 2), signature(.arbitrator, 3), signature(.institutionSeal, 4)])),
             ("signed on the translation only", with([signature(.arbitrator, 1, "zh-Hans"), signature(.institutionSeal, 4)], arbitrators: 1)),
+            ("sealed with an arbitrator's certificate", with([signature(.arbitrator, 1), signature(.institutionSeal, 1)], arbitrators: 1)),
         ]
+        // Two authentic versions: the same tribunal must sign both.
+        let bilingual = [AwardVersion(language: "en", authentic: true, document: document), AwardVersion(language: "zh-Hans", authentic: true, document: document)]
+        let same = AwardRecord(awardID: "AW-2", caseID: "ARB-1", issued: "2026-11-20", seat: "Beijing, China", arbitrators: 1, versions: bilingual,
+                               signatures: [signature(.arbitrator, 1), signature(.institutionSeal, 4), signature(.arbitrator, 1, "zh-Hans"), signature(.institutionSeal, 4, "zh-Hans")])
+        try same.checkSigners()
+        let swapped = AwardRecord(awardID: "AW-2", caseID: "ARB-1", issued: "2026-11-20", seat: "Beijing, China", arbitrators: 1, versions: bilingual,
+                                  signatures: [signature(.arbitrator, 1), signature(.institutionSeal, 4), signature(.arbitrator, 2, "zh-Hans"), signature(.institutionSeal, 4, "zh-Hans")])
+        #expect(throws: RecordError.self, "another arbitrator on the second authentic version") { try swapped.checkSigners() }
         for (name, award) in broken {
             #expect(throws: RecordError.self, "\(name)") { try award.checkSigners() }
         }
@@ -314,6 +326,13 @@ struct EffectiveServiceTests {
             }),
             ("bad date", mutated { $0["issued"] = .string("20.11.2026") }),
             ("no arbitrators", mutated { $0["arbitrators"] = .integer(0) }),
+            ("one language twice, in two spellings", mutated { members in
+                var versions = members["versions"]!.arrayValue!
+                var second = versions[1].objectValue!
+                second["language"] = .string("EN")
+                versions[1] = .object(second)
+                members["versions"] = .array(versions)
+            }),
             ("bad language tag", mutated { members in
                 var versions = members["versions"]!.arrayValue!
                 var first = versions[0].objectValue!

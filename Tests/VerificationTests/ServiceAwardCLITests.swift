@@ -144,5 +144,19 @@ struct ServiceAwardCLITests {
         let wrong = try verify(directory.file("award.json"), trust: directory.file("trust.json"), extra: ["--document", try write("Final award ARB-9: the claim is dismissed.\n", "forged.txt")])
         #expect(wrong.status == 1 && wrong.status(of: "document.digest") == ["failed"])
         try refuse(["bundle", "export", "--award", "AWD-404", "--out", directory.file("none.json")], "not-found", status: 2)
+
+        // Fifteen arbitrators on four authentic versions: 64 valid signatures, more than one
+        // ledger entry holds. Refused as the client's error before any signature is checked.
+        var large = ["award", "register", "--award", "AWD-BIG", "--case", "ARB-9", "--seat", "Beijing, China", "--arbitrators", "15", "--issued", "2026-11-20", "--media-type", "text/plain"]
+        let languages = ["en", "zh-Hans", "fr", "de"]
+        for language in languages { large += ["--version", "\(language)=\(english)"] }
+        let tribunal = [people[0], people[1], people[2]] + (try (3..<15).map { try signer("member\($0)") })
+        for language in languages {
+            for (index, member) in tribunal.enumerated() { large += ["--sign", "\(index == 0 ? "presiding-arbitrator" : "arbitrator"):\(language):\(member.key):\(member.cert)"] }
+            large += ["--sign", "institution-seal:\(language):\(people[3].key):\(people[3].cert)"]
+        }
+        try refuse(large, "invalid-record", status: 1)
+        let after = try run(["bundle", "export", "--award", "AWD-BIG", "--out", directory.file("big.json")])
+        #expect(after.status == 2 && after.standardError.contains("[not-found]"))
     }
 }
