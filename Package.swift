@@ -159,7 +159,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["rfc3161_client_check.py"]),
-        .testTarget(name: "RecordsTests", dependencies: ["Records", "CanonicalJSON", "NotariumTestKit"]),
+        .testTarget(name: "RecordsTests", dependencies: ["Records", "CanonicalJSON", "OpenSSLKit", "NotariumTestKit"]),
         .testTarget(name: "NotaryTests", dependencies: ["Notary", "RocksDBStore", "Sodium", "NotariumTestKit"]),
         .testTarget(
             name: "VerificationTests", dependencies: ["Verification", "Records", "CanonicalJSON", "Ledger", "Sodium", "NotariumTestKit"],

@@ -1,4 +1,5 @@
 import CanonicalJSON
+import OpenSSLKit
 
 /// One language version of an award.
 public struct AwardVersion: Sendable, Equatable {
@@ -147,13 +148,18 @@ public struct AwardRecord: Sendable, Equatable {
     /// `arbitrators` distinct arbitrators (at most one presiding) and one institution seal; the
     /// same arbitrators sign every authentic version; the seal is not an arbitrator's.
     public func checkSigners() throws(RecordError) {
+        // Signers are told apart by their public keys, not their certificates' bytes: one key
+        // certified three times is still one person (and a renewed certificate the same one).
+        func signer(_ signature: AwardSignature) -> [UInt8] {
+            (try? Certificate(derEncoded: signature.signed.certificate))?.publicKey?.subjectPublicKeyInfo ?? signature.signed.certificate
+        }
         var tribunal: (language: String, certificates: Set<[UInt8]>)?
         for version in versions where version.authentic {
             let on = signatures.filter { $0.language == version.language }
             let arbitrators = on.filter(\.role.isArbitrator)
-            let distinct = Set(arbitrators.map(\.signed.certificate))
+            let distinct = Set(arbitrators.map(signer))
             guard distinct.count == arbitrators.count else {
-                throw RecordError(.inconsistent, "the \(version.language) version carries two arbitrator signatures made with one certificate")
+                throw RecordError(.inconsistent, "the \(version.language) version carries two arbitrator signatures made with one key")
             }
             guard arbitrators.count == self.arbitrators else {
                 throw RecordError(.inconsistent, "the \(version.language) version carries \(arbitrators.count) arbitrator signature\(arbitrators.count == 1 ? "" : "s"); the tribunal has \(self.arbitrators)")
@@ -165,8 +171,8 @@ public struct AwardRecord: Sendable, Equatable {
             guard seals.count == 1, let seal = seals.first else {
                 throw RecordError(.inconsistent, "the \(version.language) version carries \(seals.count) institution seals; it needs exactly one")
             }
-            guard !distinct.contains(seal.signed.certificate) else {
-                throw RecordError(.inconsistent, "the \(version.language) version is sealed with an arbitrator's certificate; the seal is the institution's")
+            guard !distinct.contains(signer(seal)) else {
+                throw RecordError(.inconsistent, "the \(version.language) version is sealed with an arbitrator's key; the seal is the institution's")
             }
             if let tribunal, tribunal.certificates != distinct {
                 throw RecordError(.inconsistent, "the \(version.language) version is signed by other arbitrators than the \(tribunal.language) version")

@@ -43,6 +43,10 @@ public enum ServiceHistory {
         }
     }
 
+    /// How long before its recording an event may be dated (72 hours): room for a provider's
+    /// late report, too little to back-date a window.
+    public static let maximumReportingDelay: Int64 = 72 * 3_600_000
+
     /// Checks that `events`, in ledger order, are one service's complete chain from its opening:
     /// each links to the one before, all name the same service, case and parts, each channel's
     /// recipient is the one the opening committed to, and no event is dated after it was recorded
@@ -77,6 +81,11 @@ public enum ServiceHistory {
             guard record.eventTime >= opening.eventTime else {
                 throw ServiceViolation(.chain, "\(name) is dated before the service opened")
             }
+            // Providers report late, but not by weeks: a back-dated event would move the
+            // effective-service time to a day the ledger shows had not come yet.
+            guard event.entryTime - record.eventTime <= maximumReportingDelay else {
+                throw ServiceViolation(.chain, "\(name) is dated \(LedgerTime.format(milliseconds: record.eventTime)), more than \(maximumReportingDelay / 3_600_000) hours before it was recorded (\(LedgerTime.format(milliseconds: event.entryTime)))")
+            }
         }
         // Events that only make sense after another.
         let records = events.map(\.record)
@@ -102,25 +111,38 @@ public enum ServiceHistory {
                 guard record.identification != nil else {
                     throw ServiceViolation(.delivery, "event \(index + 1) claims a handover without saying how the recipient was identified")
                 }
-                let linkNotices = records[..<index].filter { $0.event == .consignmentNotification && $0.channel == record.channel && $0.notice == .linkOnly }
-                if let provider = record.provider {
-                    let sameMessage = provider.id != nil && linkNotices.contains { $0.provider?.id == provider.id }
-                    let transportOnly = [.smtpReply, .smtpDSN, .smsReport, .mdn].contains(provider.kind) && !linkNotices.isEmpty
-                    if sameMessage || transportOnly {
-                        throw ServiceViolation(.delivery, "event \(index + 1) claims a handover on the evidence of a notice that carried only a title and a link (\(provider.kind.rawValue)\(provider.id.map { " \($0)" } ?? "")); a link-only notice is never handover")
-                    }
-                }
+                try checkNotOnLinkOnlyNotice(record, index: index, in: records, claim: "a handover")
                 state = .handedOver
             case .contentAccessTracking:
                 // Without identification it is a read report: it may presume service (rule b)
                 // but proves no authenticated opening.
-                state = record.identification == nil ? nil : .opened
+                if record.identification != nil {
+                    try checkNotOnLinkOnlyNotice(record, index: index, in: records, claim: "an authenticated opening")
+                    state = .opened
+                } else {
+                    state = nil
+                }
             case .consignmentAcceptance: state = .acknowledged
             default: state = nil
             }
             if let state { highest = max(highest ?? state, state) }
         }
         return highest
+    }
+
+    /// A handover or an authenticated opening rests on the system that released the content,
+    /// never on the report of a notice that carried only a title and a link: not the same
+    /// message as any link-only notice of the service (on any channel, before or after it in
+    /// the chain), and not a transport report (SMTP, DSN, SMS, read report) on a channel that
+    /// had a link-only notice.
+    static func checkNotOnLinkOnlyNotice(_ record: ServiceRecord, index: Int, in records: [ServiceRecord], claim: String) throws(ServiceViolation) {
+        guard let provider = record.provider else { return }
+        let linkNotices = records.filter { $0.event == .consignmentNotification && $0.notice == .linkOnly }
+        let sameMessage = provider.id != nil && linkNotices.contains { $0.provider?.id == provider.id }
+        let transportOnly = [.smtpReply, .smtpDSN, .smsReport, .mdn].contains(provider.kind) && linkNotices.contains { $0.channel == record.channel }
+        if sameMessage || transportOnly {
+            throw ServiceViolation(.delivery, "event \(index + 1) claims \(claim) on the evidence of a notice that carried only a title and a link (\(provider.kind.rawValue)\(provider.id.map { " \($0)" } ?? "")); a link-only notice is never handover")
+        }
     }
 
     /// When service became effective under `rules`, from `records` (in chain order); nil when
@@ -173,6 +195,10 @@ public enum ServiceHistory {
     public static func checkEffective(rules: ServiceRules, records: [ServiceRecord]) throws(ServiceViolation) -> EffectiveService? {
         for (index, record) in records.enumerated() where record.event == .serviceDeemedEffective {
             let computed = try effectiveService(rules: rules, records: Array(records[...index]))
+            // A ServiceDeemedEffective states what has already happened, not what will.
+            if let claimed = record.effective, claimed.at > record.eventTime {
+                throw ServiceViolation(.effective, "event \(index + 1) (ServiceDeemedEffective), dated \(LedgerTime.format(milliseconds: record.eventTime)), states service effective later, at \(LedgerTime.format(milliseconds: claimed.at))")
+            }
             guard let claimed = record.effective, computed == claimed else {
                 let expected = computed.map { "\(LedgerTime.format(milliseconds: $0.at)) (\($0.basis.rawValue), \($0.channel.rawValue))" } ?? "no effective service yet"
                 let stated = record.effective.map { "\(LedgerTime.format(milliseconds: $0.at)) (\($0.basis.rawValue), \($0.channel.rawValue))" } ?? "nothing"

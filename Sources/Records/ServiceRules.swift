@@ -29,11 +29,16 @@ public struct ServiceRules: Sendable, Equatable {
         /// Dates (YYYY-MM-DD), ascending, that are not working days.
         public let holidays: [String]
 
+        /// The holidays as day numbers, for the roll-over loop (a string per day would make a
+        /// long calendar slow to verify).
+        let holidayNumbers: Set<Int64>
+
         public init(id: String, version: String, weekend: [Int], holidays: [String]) {
             self.id = id
             self.version = version
             self.weekend = weekend
             self.holidays = holidays
+            holidayNumbers = Set(holidays.compactMap { CivilDay($0)?.number })
         }
     }
 
@@ -161,8 +166,7 @@ public struct ServiceRules: Sendable, Equatable {
         let triggerDay = CivilDay.local(of: trigger, in: zone)
         var final = CivilDay(number: triggerDay.number + Int64(days))
         var rolled: [String] = []
-        let holidays = Set(calendar.holidays)
-        while calendar.weekend.contains(final.isoWeekday) || holidays.contains(final.text) {
+        while calendar.weekend.contains(final.isoWeekday) || calendar.holidayNumbers.contains(final.number) {
             rolled.append(final.text)
             final = CivilDay(number: final.number + 1)
         }

@@ -305,7 +305,14 @@ struct TSAHTTPTests {
         ]).status == 0)
         let reply = try runProcess("/usr/bin/openssl", ["ts", "-reply", "-in", directory.file("r.tsr"), "-text"])
         #expect(reply.standardOutput.contains("Status: Rejected") && reply.standardOutput.contains("time source is not available"), "\(reply.standardOutput)")
-        let metrics = try curl(base + "/metrics").body
+        // The time-stamper sets the backlog gauge on its own thread after its first pass, which
+        // may come after this request: wait for it (the entry stays unstamped while halted).
+        var metrics = ""
+        for _ in 0..<100 {
+            metrics = try curl(base + "/metrics").body
+            if metrics.contains("notarium_ledger_timestamp_backlog"), !metrics.contains("notarium_ledger_timestamp_backlog 0") { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
         #expect(!metrics.contains("notarium_ledger_timestamp_backlog 0") && metrics.contains("notarium_ledger_timestamp_backlog"), "\(metrics)")
         #expect(appliance.stop() == 0)
 

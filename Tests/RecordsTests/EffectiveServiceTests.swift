@@ -1,5 +1,6 @@
 import CanonicalJSON
 import Ledger
+import OpenSSLKit
 import Records
 import Testing
 
@@ -156,6 +157,8 @@ struct EffectiveServiceTests {
         #expect(try ServiceHistory.checkEffective(rules: Self.rules(), records: [Self.open, arrival, right])?.basis == .arrivalAtConfirmedAddress)
         let wrong = Self.event(.serviceDeemedEffective, .portal, "2026-11-23T10:00:00.000Z", effective: EffectiveService(at: Self.time("2026-11-23T09:00:00.000Z"), basis: .arrivalAtConfirmedAddress, channel: .portal))
         #expect(throws: ServiceViolation.self) { try ServiceHistory.checkEffective(rules: Self.rules(), records: [Self.open, arrival, wrong]) }
+        let future = Self.event(.serviceDeemedEffective, .portal, "2026-11-23T09:00:00.000Z", effective: EffectiveService(at: Self.time("2026-11-23T09:15:00.000Z"), basis: .arrivalAtConfirmedAddress, channel: .portal))
+        #expect(throws: ServiceViolation.self, "a claim later than the event itself") { try ServiceHistory.checkEffective(rules: Self.rules(), records: [Self.open, arrival, future]) }
         let premature = Self.event(.serviceDeemedEffective, .portal, "2026-11-23T10:00:00.000Z", effective: EffectiveService(at: Self.time("2026-11-23T09:15:00.000Z"), basis: .arrivalAtConfirmedAddress, channel: .portal))
         #expect(throws: ServiceViolation.self) { try ServiceHistory.checkEffective(rules: Self.rules(), records: [Self.open, premature]) }
     }
@@ -175,6 +178,15 @@ struct EffectiveServiceTests {
         for claim in [sameMessage, transportOnly] {
             #expect(throws: ServiceViolation.self) { try ServiceHistory.deliveryState([Self.open, notice, claim]) }
         }
+        // The same message on another channel, or a notice recorded after the claim, changes nothing.
+        let otherChannel = Self.event(.contentHandover, .portal, "2026-11-23T11:00:00.000Z", provider: ProviderEvidence(kind: .smtpReply, report: "250 ok", id: "4F1"))
+        #expect(throws: ServiceViolation.self) { try ServiceHistory.deliveryState([Self.open, notice, otherChannel]) }
+        #expect(throws: ServiceViolation.self) { try ServiceHistory.deliveryState([Self.open, sameMessage, notice]) }
+        // Nor is an authenticated opening proven by a read report after a link-only notice.
+        let openedOnMDN = Self.event(.contentAccessTracking, .email, "2026-11-23T11:00:00.000Z", identified: true, provider: ProviderEvidence(kind: .mdn, report: "displayed", id: "m-1"))
+        #expect(throws: ServiceViolation.self) { try ServiceHistory.deliveryState([Self.open, notice, openedOnMDN]) }
+        let openedInPortal = Self.event(.contentAccessTracking, .email, "2026-11-23T11:00:00.000Z", identified: true, provider: ProviderEvidence(kind: .portalLog, report: "opened", id: "o-1"))
+        #expect(try ServiceHistory.deliveryState([Self.open, notice, openedInPortal]) == .opened)
     }
 
     @Test("the chain: links, order, one service, committed recipients, times")
@@ -184,7 +196,7 @@ struct EffectiveServiceTests {
             for (index, record) in records.enumerated() {
                 let previous = events.last?.leafHash
                 let fixed = ServiceRecord(event: record.event, serviceID: record.serviceID, caseID: record.caseID, eventTime: record.eventTime, parts: record.parts, recipients: record.recipients, recipient: record.recipient, rules: record.rules, notice: record.notice, identification: record.identification, provider: record.provider, reason: record.reason, effective: record.effective, previous: record.event.opensService ? nil : previous)
-                events.append(ServiceHistory.Event(record: fixed, leafHash: [UInt8](repeating: UInt8(index + 1), count: 32), entryTime: Self.time(times?[index] ?? "2027-06-01T00:00:00.000Z")))
+                events.append(ServiceHistory.Event(record: fixed, leafHash: [UInt8](repeating: UInt8(index + 1), count: 32), entryTime: times.map { Self.time($0[index]) } ?? record.eventTime + 60_000))
             }
             return events
         }
@@ -199,7 +211,10 @@ struct EffectiveServiceTests {
         let stranger = ServiceRecord(event: .contentConsignment, serviceID: "SVC-1", caseID: "ARB-1", eventTime: Self.time("2026-11-23T11:00:00.000Z"), parts: [Self.part], recipient: RecipientCommitment(channel: .portal, commitment: [UInt8](repeating: 9, count: 32)), previous: good[0].leafHash)
         let other = ServiceRecord(event: .contentConsignment, serviceID: "SVC-2", caseID: "ARB-1", eventTime: Self.time("2026-11-23T11:00:00.000Z"), parts: [Self.part], recipient: Self.commitments[2], previous: good[0].leafHash)
         let noOpening = Array(good.dropFirst())
-        for (name, events) in [("swapped", swapped), ("missing", missing), ("after rejection", afterRejection), ("dated after recorded", future), ("no opening", noOpening),
+        // Dated 73 hours before it was recorded: more than a provider's late report.
+        let backDated = linked([Self.open, Self.event(.contentConsignment, .portal, "2026-11-23T11:00:00.000Z")], times: ["2026-11-23T00:01:00.000Z", "2026-11-26T12:00:00.001Z"])
+        try ServiceHistory.checkChain(linked([Self.open, Self.event(.contentConsignment, .portal, "2026-11-23T11:00:00.000Z")], times: ["2026-11-23T00:01:00.000Z", "2026-11-26T11:00:00.000Z"]))
+        for (name, events) in [("swapped", swapped), ("missing", missing), ("after rejection", afterRejection), ("dated after recorded", future), ("no opening", noOpening), ("back-dated", backDated),
                                ("recipient not committed", [good[0], ServiceHistory.Event(record: stranger, leafHash: [7], entryTime: Self.time("2027-01-01T00:00:00.000Z"))]),
                                ("other service", [good[0], ServiceHistory.Event(record: other, leafHash: [7], entryTime: Self.time("2027-01-01T00:00:00.000Z"))])] {
             #expect(throws: ServiceViolation.self, "\(name)") { try ServiceHistory.checkChain(events) }
@@ -293,6 +308,19 @@ struct EffectiveServiceTests {
         let swapped = AwardRecord(awardID: "AW-2", caseID: "ARB-1", issued: "2026-11-20", seat: "Beijing, China", arbitrators: 1, versions: bilingual,
                                   signatures: [signature(.arbitrator, 1), signature(.institutionSeal, 4), signature(.arbitrator, 2, "zh-Hans"), signature(.institutionSeal, 4, "zh-Hans")])
         #expect(throws: RecordError.self, "another arbitrator on the second authentic version") { try swapped.checkSigners() }
+        // One key certified twice is one signer, whatever its certificates' bytes.
+        let key = try PrivateKey.generate(.ecdsaP256)
+        let name = try DistinguishedName(parsing: "CN=Arbitrator One")
+        let twice = try [1, 2].map { serial in
+            try CertificateBuilder.build(serial: [UInt8(serial)], subject: name, publicKey: key.publicKey, notBefore: 0, notAfter: 86_400, extensions: [], issuer: nil, signingKey: key).derBytes
+        }
+        #expect(twice[0] != twice[1])
+        let oneKey = AwardRecord(awardID: "AW-3", caseID: "ARB-1", issued: "2026-11-20", seat: "Beijing, China", arbitrators: 2, versions: versions, signatures: [
+            AwardSignature(role: .presidingArbitrator, language: "en", signed: RecordedSignature(certificate: twice[0], signature: [0x30])),
+            AwardSignature(role: .arbitrator, language: "en", signed: RecordedSignature(certificate: twice[1], signature: [0x30])),
+            signature(.institutionSeal, 9),
+        ])
+        #expect(throws: RecordError.self, "two arbitrators with one key") { try oneKey.checkSigners() }
         for (name, award) in broken {
             #expect(throws: RecordError.self, "\(name)") { try award.checkSigners() }
         }
