@@ -73,6 +73,10 @@ public enum CertificateBuilder {
         guard X509_sign(x509, signingKey.pointer, signingKey.signingDigest) > 0 else {
             throw OpenSSLError.drain(.operationFailed, "signing the certificate failed")
         }
-        return certificate
+        // The certificate as any reader will see it: read back from its DER. The object built
+        // here is not one: a public key copied from a CSR (set0_param) leaves its cached key
+        // undecodable, so OpenSSL's own consumers (CMS_add1_signer, X509_check_private_key)
+        // failed on it with "unable to get certs public key".
+        return try Certificate(derEncoded: certificate.derBytes)
     }
 }

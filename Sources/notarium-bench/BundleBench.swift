@@ -56,9 +56,7 @@ func benchBundles(directory: String, entries: Int, seconds: Double) async throws
     func signer(_ name: String) async throws -> Signer {
         let key = try PrivateKey.generate(.ecdsaP256)
         let request = try CertificateSigningRequest.create(key: key, subject: DistinguishedName(attributes: [.init(type: "CN", value: name), .init(type: "O", value: "Bench")]))
-        // Re-read from DER: the CA's in-memory certificate object is not usable for CMS signing
-        // (its public key does not decode; noted in the issue's closing note).
-        return Signer(key: key, certificate: try Certificate(derEncoded: try await authority.issue(request: request.derBytes, profile: .signer).certificate.derBytes))
+        return Signer(key: key, certificate: try await authority.issue(request: request.derBytes, profile: .signer).certificate)
     }
     func describe(_ bytes: [UInt8]) -> DocumentDescription {
         let measured = NamedDigest.compute(bytes: bytes)

@@ -45,6 +45,21 @@ struct CMSSignatureTests {
         #expect(printed.standardOutput.contains("id-smime-aa-signingCertificateV2") && printed.standardOutput.contains("eContent: <ABSENT>"), "\(printed.standardOutput.prefix(2000))")
     }
 
+    @Test("a certificate built for a CSR's key signs at once, as a CA's issued certificate is used")
+    func signsWithCertificateBuiltFromRequest() throws {
+        let key = try PrivateKey.generate(.ecdsaP256)
+        let request = try CertificateSigningRequest.create(key: key, subject: try DistinguishedName(parsing: "CN=Arbitrator"))
+        let parsed = try CertificateSigningRequest(pemOrDER: request.derBytes)
+        let issuerKey = try PrivateKey.generate(.ecdsaP256)
+        let now = Int64(Date().timeIntervalSince1970)
+        let certificate = try CertificateBuilder.build(
+            serial: [0x07], subject: try DistinguishedName(parsing: "CN=Arbitrator"), publicKey: try #require(parsed.publicKey),
+            notBefore: now - 60, notAfter: now + 86_400, extensions: [], issuer: nil, signingKey: issuerKey)
+        let document = Array("award".utf8)
+        let signature = try CMSSignature.signDetached(document, certificate: certificate, key: key)
+        #expect(try CMSSignature.verifyDetached(signature, content: document).map(\.derBytes) == [certificate.derBytes])
+    }
+
     @Test("signatures OpenSSL made verify here; garbage, attached and oversized ones are refused by name")
     func foreignAndMalformed() throws {
         let directory = TemporaryDirectory()
