@@ -50,33 +50,21 @@ struct EvidenceAddCommand: AsyncParsableCommand {
     @OptionGroup var options: DataDirectoryOptions
 
     func run() async throws {
-        guard Field.isIdentifier(caseID) else {
-            throw CLIFailure("invalid-case", "\"\(caseID)\" is not a case identifier (1–128 of A–Z a–z 0–9 . _ : / -, starting with a letter or digit)", status: NotariumExit.usage)
-        }
-        let type: String
-        do {
-            type = try Field.mediaType(.string(mediaType), at: "--media-type")
-        } catch {
-            throw CLIFailure("invalid-media-type", error.reason, status: NotariumExit.usage)
-        }
+        let caseID = try checkedIdentifier(caseID, "case")
+        // Checked before the (possibly large) file is read.
+        _ = try checkedMediaType(mediaType)
         let certificate = try readCertificates(cert).first!
         let privateKey = try readPrivateKey(key)
         guard certificate.publicKey?.subjectPublicKeyInfo == privateKey.subjectPublicKeyInfo else {
             throw CLIFailure("key-certificate-mismatch", "\(key) is not the key of the certificate in \(cert) (\(certificate.subject))", status: NotariumExit.usage)
         }
-        let measured: (size: UInt64, digests: [NamedDigest])
-        do {
-            measured = try NamedDigest.compute(file: file)
-        } catch {
-            throw CLIFailure("unreadable-file", "\(file): \(error.reason)", status: NotariumExit.usage)
-        }
+        let document = try describe(file: file, mediaType: mediaType)
         let signature: [UInt8]
         do {
             signature = try CMSSignature.signDetached(contentsOf: file, certificate: certificate, key: privateKey)
         } catch {
             throw CLIFailure("signing-failed", "cannot sign \(file): \(error.reason) \(error.openSSLErrors.joined(separator: "; "))")
         }
-        let document = DocumentDescription(digests: measured.digests, size: measured.size, mediaType: type)
         let submitter = RecordedSignature(certificate: certificate.derBytes, signature: signature)
         try await withNotary(options, checkpointKey: false) { notary, stamper, _ in
             let receipt = try await notary.depositEvidence(caseID: caseID, document: document, submitter: submitter, description: description)
@@ -87,7 +75,7 @@ struct EvidenceAddCommand: AsyncParsableCommand {
                 "time": .string(receipt.time),
                 "case": .string(caseID),
                 "sha256": .string(hex(document.sha256).lowercased()),
-                "size": .integer(Int64(measured.size)),
+                "size": .integer(Int64(document.size)),
             ]
             if let token, let reply = try? TimeStampReply(derEncoded: token) {
                 summary["timestamp"] = .string(LedgerTime.format(milliseconds: reply.genTime))

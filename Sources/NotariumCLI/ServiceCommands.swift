@@ -58,13 +58,17 @@ func pair(_ text: String, _ option: String) throws -> (String, String) {
 }
 
 /// The digests of a file as a record describes it.
-func describe(file: String, mediaType: String) throws -> DocumentDescription {
-    let type: String
+func checkedMediaType(_ mediaType: String) throws -> String {
     do {
-        type = try Field.mediaType(.string(mediaType), at: "media type of \(file)")
+        return try Field.mediaType(.string(mediaType), at: "--media-type")
     } catch {
         throw CLIFailure("invalid-media-type", error.reason, status: NotariumExit.usage)
     }
+}
+
+/// The digests of a file as a record describes it, streamed (the file is never in memory).
+func describe(file: String, mediaType: String) throws -> DocumentDescription {
+    let type = try checkedMediaType(mediaType)
     do {
         let measured = try NamedDigest.compute(file: file)
         return DocumentDescription(digests: measured.digests, size: measured.size, mediaType: type)

@@ -20,9 +20,10 @@ extension Notary {
                 throw NotaryError(.conflict, "award \(award.awardID) is already registered")
             }
             var batch = WriteBatch()
+            let ca = try caMaterial()
             for (position, signature) in award.signatures.enumerated() {
                 let version = award.versions.first { $0.language == signature.language }!
-                let crls = try checkSignature(signature.signed, over: version.document, role: "signature \(position + 1) (\(signature.role.rawValue), \(signature.language))")
+                let crls = try checkSignature(signature.signed, over: version.document, role: "signature \(position + 1) (\(signature.role.rawValue), \(signature.language))", ca: ca)
                 validation.record(crls: crls, for: signature.signed.signature, in: &batch)
             }
             let index = self.index
@@ -45,16 +46,8 @@ extension Notary {
         } catch {
             throw NotaryError(.invalidRecord, "entry \(seq) does not read as an award: \(error.reason)")
         }
-        for document in documents {
-            let digests = NamedDigest.compute(bytes: document).digests
-            guard award.versions.contains(where: { version in version.document.digests.allSatisfy(digests.contains) }) else {
-                throw NotaryError(.digestMismatch, "a document to embed is no version of award \(awardID)")
-            }
-        }
-        var captured: [[UInt8]] = []
-        for signature in award.signatures {
-            for crl in try validation.crls(for: signature.signed.signature) where !captured.contains(crl) { captured.append(crl) }
-        }
+        try checkEmbeddable(documents, among: award.versions.map(\.document), "a language version of award \(awardID)")
+        let captured = try validation.crls(for: award.signatures.map(\.signed.signature))
         return try bundle(kind: .award, subject: awardID, entries: [entry], capturedCRLs: captured, stamper: stamper, checkpointSigner: checkpointSigner, documents: documents)
     }
 }

@@ -149,8 +149,7 @@ extension Notary {
     /// event has no signature of its own, but its token's TSA path is judged at the token's
     /// time, which a CRL issued later (after a re-sign) cannot cover.
     func captureValidationData(for record: ServiceRecord, in batch: inout WriteBatch) throws(NotaryError) {
-        let (_, crls) = try caMaterial()
-        validation.record(crls: crls, for: record.body.canonicalBytes, in: &batch)
+        validation.record(crls: try caMaterial().crls, for: record.body.canonicalBytes, in: &batch)
     }
 
     /// The recorded events of a service, in ledger order.
@@ -205,16 +204,8 @@ extension Notary {
         } catch {
             throw NotaryError(.invalidRecord, "the opening of service \(serviceID) does not read: \(error.reason)")
         }
-        for document in documents {
-            let digests = NamedDigest.compute(bytes: document).digests
-            guard opening.parts.contains(where: { part in part.document.digests.allSatisfy(digests.contains) }) else {
-                throw NotaryError(.digestMismatch, "a document to embed is none of the parts service \(serviceID) served")
-            }
-        }
-        var captured: [[UInt8]] = []
-        for entry in entries {
-            for crl in try validation.crls(for: entry.body.canonicalBytes) where !captured.contains(crl) { captured.append(crl) }
-        }
+        try checkEmbeddable(documents, among: opening.parts.map(\.document), "one of the parts service \(serviceID) served")
+        let captured = try validation.crls(for: entries.map(\.body.canonicalBytes))
         return try bundle(kind: .service, subject: serviceID, entries: entries, capturedCRLs: captured, stamper: stamper, checkpointSigner: checkpointSigner, documents: documents)
     }
 }

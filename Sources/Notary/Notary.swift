@@ -35,14 +35,22 @@ public final class Notary: Sendable {
         self.clock = clock
     }
 
-    /// The CA's certificates and current CRLs (issuing CA's and root's).
-    func caMaterial() throws(NotaryError) -> (hierarchy: Hierarchy, crls: [[UInt8]]) {
+    /// The CA's certificates and current CRLs, read from the store once per record.
+    struct CAMaterial {
+        let hierarchy: Hierarchy
+        /// DER CRLs: the issuing CA's and the root's current ones.
+        let crls: [[UInt8]]
+        /// The same, parsed for path validation.
+        let parsedCRLs: [CertificateRevocationList]
+    }
+
+    func caMaterial() throws(NotaryError) -> CAMaterial {
         do {
             guard let hierarchy = try certificates.hierarchy() else {
                 throw NotaryError(.storage, "this data directory has no CA yet: run `notarium ca init` or start notariumd once")
             }
             let crls = [try certificates.currentCRL()?.der, try certificates.currentRootCRL()?.der].compactMap { $0 }
-            return (hierarchy, crls)
+            return CAMaterial(hierarchy: hierarchy, crls: crls, parsedCRLs: crls.compactMap { try? CertificateRevocationList(derEncoded: $0) })
         } catch let error as CAError {
             throw NotaryError(.storage, "the CA's records are unreadable: \(error.reason)")
         } catch let error as NotaryError {
@@ -66,7 +74,7 @@ public final class Notary: Sendable {
             throw NotaryError(.invalidRecord, error.reason)
         }
         try Self.checkStorable(record.body)
-        let crls = try checkSignature(submitter, over: document, role: "the submitter")
+        let crls = try checkSignature(submitter, over: document, role: "the submitter", ca: try caMaterial())
         var batch = WriteBatch()
         validation.record(crls: crls, for: submitter.signature, in: &batch)
         do {
@@ -79,8 +87,9 @@ public final class Notary: Sendable {
     /// Checks one recorded signature as a verifier will: the CMS signature and its
     /// signing-certificate binding, the digest it signs against the document's, and the
     /// signer's certificate path to this CA's root now, with revocation.
+    /// - Parameter ca: the CA's material, read once per record however many signatures it has.
     /// - Returns: the CRLs that showed the certificate unrevoked, to keep with the record.
-    func checkSignature(_ signature: RecordedSignature, over document: DocumentDescription, role: String) throws(NotaryError) -> [[UInt8]] {
+    func checkSignature(_ signature: RecordedSignature, over document: DocumentDescription, role: String, ca: CAMaterial) throws(NotaryError) -> [[UInt8]] {
         let facts: [CMSSignerFacts]
         do {
             facts = try CMSSignature.verifySignedAttributes(signature.signature)
@@ -99,10 +108,8 @@ public final class Notary: Sendable {
         guard digest.value == signer.messageDigest else {
             throw NotaryError(.digestMismatch, "\(role)'s signature is over another document than the one described (\(NamedDigest.name(algorithm)) differs)")
         }
-        let (hierarchy, crls) = try caMaterial()
-        let parsedCRLs = crls.compactMap { try? CertificateRevocationList(derEncoded: $0) }
         let now = clock() / 1000
-        switch ChainValidation.validate(signer.certificate, untrusted: [hierarchy.issuing], trusted: [hierarchy.root], crls: parsedCRLs, at: now, checkRevocation: true) {
+        switch ChainValidation.validate(signer.certificate, untrusted: [ca.hierarchy.issuing], trusted: [ca.hierarchy.root], crls: ca.parsedCRLs, at: now, checkRevocation: true) {
         case .success:
             // The CA issues certificates for several purposes; only a signer's may sign records
             // (a TLS or TSA key is not a person's or an organization's signature).
@@ -115,7 +122,7 @@ public final class Notary: Sendable {
             guard let issued, issued.certificate.derBytes == signature.certificate, issued.profile == CertificateProfile.signer.rawValue else {
                 throw NotaryError(.signerRefused, "\(role)'s certificate (\(signer.certificate.subject)) was not issued with the signer profile (it is \(issued?.profile ?? "unknown to this CA")); records are signed with signer certificates")
             }
-            return crls
+            return ca.crls
         case .failure(let failure):
             throw NotaryError(.signerRefused, "\(role)'s certificate (\(signer.certificate.subject), serial \(signer.certificate.serialHex)) is not usable now: \(failure)")
         }
@@ -149,14 +156,21 @@ public final class Notary: Sendable {
         } catch {
             throw NotaryError(.invalidRecord, "entry \(seq) does not read as evidence: \(error.reason)")
         }
-        if let document {
+        let documents = document.map { [$0] } ?? []
+        try checkEmbeddable(documents, among: [record.document], "the document entry \(seq) describes")
+        let captured = try validation.crls(for: [record.submitter.signature])
+        return try bundle(kind: .evidence, subject: String(seq), entries: [entry], capturedCRLs: captured, stamper: stamper, checkpointSigner: checkpointSigner, documents: documents)
+    }
+
+    /// Refuses a document to embed that is none of those `descriptions` describe: a bundle
+    /// carries only documents its records account for.
+    func checkEmbeddable(_ documents: [[UInt8]], among descriptions: [DocumentDescription], _ what: String) throws(NotaryError) {
+        for document in documents {
             let digests = NamedDigest.compute(bytes: document).digests
-            guard record.document.digests.allSatisfy({ recorded in digests.contains(recorded) }) else {
-                throw NotaryError(.digestMismatch, "the document to embed is not the one entry \(seq) describes")
+            guard descriptions.contains(where: { $0.isDescribed(by: digests) }) else {
+                throw NotaryError(.digestMismatch, "a document to embed is not \(what)")
             }
         }
-        let captured = try validation.crls(for: record.submitter.signature)
-        return try bundle(kind: .evidence, subject: String(seq), entries: [entry], capturedCRLs: captured, stamper: stamper, checkpointSigner: checkpointSigner, documents: document.map { [$0] } ?? [])
     }
 
     func readEntry(_ seq: UInt64) throws(NotaryError) -> LedgerEntry {
@@ -191,13 +205,13 @@ public final class Notary: Sendable {
         } catch {
             throw NotaryError(.ledger, "\(error)")
         }
-        let (hierarchy, currentCRLs) = try caMaterial()
+        let ca = try caMaterial()
         var certificates: [[UInt8]] = []
-        for certificate in [hierarchy.issuing] + stamper.authority.chain where certificate.subject != certificate.issuer {
+        for certificate in [ca.hierarchy.issuing] + stamper.authority.chain where certificate.subject != certificate.issuer {
             if !certificates.contains(certificate.derBytes) { certificates.append(certificate.derBytes) }
         }
         var crls: [[UInt8]] = []
-        for crl in capturedCRLs + currentCRLs where !crls.contains(crl) { crls.append(crl) }
+        for crl in capturedCRLs + ca.crls where !crls.contains(crl) { crls.append(crl) }
         return Bundle(
             kind: kind, subject: subject, exportedAt: LedgerTime.format(milliseconds: clock()), origin: ledger.identity.origin,
             checkpoint: checkpoint.note, checkpointTimestamp: checkpointToken, records: records,
@@ -226,7 +240,6 @@ public final class Notary: Sendable {
     /// The trust file a relying party verifies bundles with: this CA's root and this ledger's
     /// checkpoint verifier key.
     public func trustFile() throws(NotaryError) -> TrustFile {
-        let (hierarchy, _) = try caMaterial()
-        return TrustFile(roots: [hierarchy.root.derBytes], ledgerKeys: [ledger.identity.verifier.text], exportedAt: LedgerTime.format(milliseconds: clock()))
+        return TrustFile(roots: [try caMaterial().hierarchy.root.derBytes], ledgerKeys: [ledger.identity.verifier.text], exportedAt: LedgerTime.format(milliseconds: clock()))
     }
 }

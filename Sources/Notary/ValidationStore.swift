@@ -40,6 +40,16 @@ public struct ValidationStore: Sendable {
         }
     }
 
+    /// The CRLs captured for each of `signatures` (a record's signatures, or a service's event
+    /// bodies), in that order, each CRL once.
+    public func crls(for signatures: [[UInt8]]) throws(NotaryError) -> [[UInt8]] {
+        var all: [[UInt8]] = []
+        for signature in signatures {
+            for crl in try crls(for: signature) where !all.contains(crl) { all.append(crl) }
+        }
+        return all
+    }
+
     /// The CRLs captured when `signature` was accepted; empty when none were.
     public func crls(for signature: [UInt8]) throws(NotaryError) -> [[UInt8]] {
         let prefix = Self.signaturePrefix(signature)

@@ -37,7 +37,19 @@ public struct DocumentDescription: Sendable, Equatable {
         self.mediaType = mediaType
     }
 
+    /// The description of `bytes` held in memory (every permitted digest).
+    public init(describing bytes: [UInt8], mediaType: String) {
+        let measured = NamedDigest.compute(bytes: bytes)
+        self.init(digests: measured.digests, size: measured.size, mediaType: mediaType)
+    }
+
     public var sha256: [UInt8] { digests.first { $0.algorithm == .sha256 }!.value }
+
+    /// Whether a document with these `computed` digests is the one described: every recorded
+    /// digest is among them.
+    public func isDescribed(by computed: [NamedDigest]) -> Bool {
+        digests.allSatisfy(computed.contains)
+    }
 
     var json: JSONValue {
         .object(["digests": .array(digests.map(\.json)), "size": .integer(Int64(size)), "mediaType": .string(mediaType)])

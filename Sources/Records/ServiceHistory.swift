@@ -100,6 +100,7 @@ public enum ServiceHistory {
     /// A handover must rest on the release of the content to the identified recipient: the
     /// report of a notice that carried only a title and a link is never one.
     public static func deliveryState(_ records: [ServiceRecord]) throws(ServiceViolation) -> DeliveryState? {
+        let linkNotices = records.filter { $0.event == .consignmentNotification && $0.notice == .linkOnly }
         var highest: DeliveryState?
         for (index, record) in records.enumerated() {
             let state: DeliveryState?
@@ -111,13 +112,13 @@ public enum ServiceHistory {
                 guard record.identification != nil else {
                     throw ServiceViolation(.delivery, "event \(index + 1) claims a handover without saying how the recipient was identified")
                 }
-                try checkNotOnLinkOnlyNotice(record, index: index, in: records, claim: "a handover")
+                try checkNotOnLinkOnlyNotice(record, index: index, linkNotices: linkNotices, claim: "a handover")
                 state = .handedOver
             case .contentAccessTracking:
                 // Without identification it is a read report: it may presume service (rule b)
                 // but proves no authenticated opening.
                 if record.identification != nil {
-                    try checkNotOnLinkOnlyNotice(record, index: index, in: records, claim: "an authenticated opening")
+                    try checkNotOnLinkOnlyNotice(record, index: index, linkNotices: linkNotices, claim: "an authenticated opening")
                     state = .opened
                 } else {
                     state = nil
@@ -135,9 +136,8 @@ public enum ServiceHistory {
     /// message as any link-only notice of the service (on any channel, before or after it in
     /// the chain), and not a transport report (SMTP, DSN, SMS, read report) on a channel that
     /// had a link-only notice.
-    static func checkNotOnLinkOnlyNotice(_ record: ServiceRecord, index: Int, in records: [ServiceRecord], claim: String) throws(ServiceViolation) {
+    static func checkNotOnLinkOnlyNotice(_ record: ServiceRecord, index: Int, linkNotices: [ServiceRecord], claim: String) throws(ServiceViolation) {
         guard let provider = record.provider else { return }
-        let linkNotices = records.filter { $0.event == .consignmentNotification && $0.notice == .linkOnly }
         let sameMessage = provider.id != nil && linkNotices.contains { $0.provider?.id == provider.id }
         let transportOnly = [.smtpReply, .smtpDSN, .smsReport, .mdn].contains(provider.kind) && linkNotices.contains { $0.channel == record.channel }
         if sameMessage || transportOnly {

@@ -25,15 +25,7 @@ extension VerificationRun {
             if let identification = event.record.identification { line += " · \(identification.method.rawValue)" }
             report.facts.append(Fact("event", line))
         }
-        let given = documentsAtHand(document, embedded)
-        if given.isEmpty { add(CheckResult("document.digest", "document", .skipped, message: "msg.document.none")) }
-        for document in given {
-            guard let part = opening.parts.first(where: { $0.document.digests.contains(document.digests[0]) }) else {
-                add(CheckResult("document.digest", "document (\(document.origin))", .failed, subIndication: "HASH_FAILURE", message: "msg.document.no-part"))
-                continue
-            }
-            verifyDocument(document, against: part.document)
-        }
+        verifyDocuments(documentsAtHand(document, embedded), against: opening.parts.map(\.document), noneMessage: "msg.document.no-part")
 
         let subject = "service \(opening.serviceID)"
         do {
@@ -86,6 +78,20 @@ extension VerificationRun {
         }
     }
 
+    /// Each document at hand against the one of `descriptions` with its SHA-256 (a part served,
+    /// a language version); one that is none of them fails with `noneMessage`.
+    mutating func verifyDocuments(_ given: [Verifier.DocumentDigests], against descriptions: [DocumentDescription], noneMessage: String) {
+        if given.isEmpty { add(CheckResult("document.digest", "document", .skipped, message: "msg.document.none")) }
+        for document in given {
+            guard let sha256 = document.digests.first(where: { $0.algorithm == .sha256 }),
+                  let description = descriptions.first(where: { $0.digests.contains(sha256) }) else {
+                add(CheckResult("document.digest", "document (\(document.origin))", .failed, subIndication: "HASH_FAILURE", message: noneMessage))
+                continue
+            }
+            verifyDocument(document, against: description)
+        }
+    }
+
     // MARK: - Award
 
     /// The award: every signature over its language version and its signer's path at the
@@ -100,15 +106,7 @@ extension VerificationRun {
         for version in award.versions {
             report.facts.append(Fact("version", "\(version.language)\(version.authentic ? " (authentic)" : "") · \(version.document.mediaType) · \(version.document.size) · sha-256 \(hex(version.document.sha256).lowercased())"))
         }
-        let given = documentsAtHand(document, embedded)
-        if given.isEmpty { add(CheckResult("document.digest", "document", .skipped, message: "msg.document.none")) }
-        for document in given {
-            guard let version = award.versions.first(where: { $0.document.digests.contains(document.digests[0]) }) else {
-                add(CheckResult("document.digest", "document (\(document.origin))", .failed, subIndication: "HASH_FAILURE", message: "msg.document.no-version"))
-                continue
-            }
-            verifyDocument(document, against: version.document)
-        }
+        verifyDocuments(documentsAtHand(document, embedded), against: award.versions.map(\.document), noneMessage: "msg.document.no-version")
         var counters: [AwardRole: Int] = [:]
         for signature in award.signatures {
             counters[signature.role, default: 0] += 1

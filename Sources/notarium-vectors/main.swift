@@ -64,10 +64,7 @@ func signature(_ party: Party, over document: [UInt8]) throws -> RecordedSignatu
     return RecordedSignature(certificate: party.certificate.derBytes, signature: try CMSSignature.signDetached(document, certificate: party.certificate, key: party.key))
 }
 
-func describe(_ document: [UInt8], _ type: String = "application/pdf") -> DocumentDescription {
-    let measured = NamedDigest.compute(bytes: document)
-    return DocumentDescription(digests: measured.digests, size: measured.size, mediaType: type)
-}
+func describe(_ document: [UInt8]) -> DocumentDescription { DocumentDescription(describing: document, mediaType: "application/pdf") }
 
 /// Appends without the notary's checks, time-stamps the entry like every other.
 func appendUnchecked(_ type: EntryType, _ body: JSONValue, keyedBySeq: (@Sendable (UInt64) -> WriteBatch)? = nil) async throws -> UInt64 {

@@ -66,6 +66,8 @@ struct ServiceAwardCLITests {
         try refuse(["service", "record", "--event", "ContentAccessTracking", "--channel", "portal", "--session", "s-1"] + service, "invalid-argument", status: 2)
         try refuse(["service", "record", "--event", "ServiceDeemedEffective", "--channel", "portal"] + service, "service-rule", status: 1)
         try refuse(["service", "open", "--case", "ARB-9", "--part", "notice=\(notice)", "--recipient", "email=not-an-address", "--rules", rules, "--service", "SVC-10"], "invalid-record", status: 1)
+        try refuse(["service", "open", "--case", "ARB-9", "--part", "notice=\(notice)", "--recipient", "sms=0151-1234", "--rules", rules, "--service", "SVC-10"], "invalid-record", status: 1)
+        try refuse(["service", "open", "--case", "ARB-9", "--part", "notice=\(notice)", "--part-type", "other=text/plain", "--recipient", "email=a@example.org", "--rules", rules, "--service", "SVC-10"], "invalid-argument", status: 2)
         let badRules = try write(#"{"timeZone":"Mars/Olympus","calendar":{"id":"X","version":"1","weekend":[],"holidays":[]},"confirmedChannels":[],"readReportPresumesService":false}"#, "bad-rules.json")
         try refuse(["service", "open", "--case", "ARB-9", "--part", "notice=\(notice)", "--recipient", "email=a@example.org", "--rules", badRules, "--service", "SVC-10"], "invalid-rules", status: 2)
 
@@ -77,6 +79,9 @@ struct ServiceAwardCLITests {
         // The CA re-signs its CRLs: tokens made before still verify with the CRLs kept per event.
         _ = try succeed(["ca", "crl", "--resign"])
         _ = try succeed(["trust", "export", "--out", directory.file("trust.json")])
+        let stranger = try write("Not the notice.\n", "stranger.txt")
+        try refuse(["bundle", "export", "--out", directory.file("refused.json"), "--embed-document", stranger] + service, "digest-mismatch", status: 1)
+        #expect(!FileManager.default.fileExists(atPath: directory.file("refused.json")))
         _ = try succeed(["bundle", "export", "--out", directory.file("service.json"), "--embed-document", notice] + service)
         let result = try verify(directory.file("service.json"), trust: directory.file("trust.json"))
         #expect(result.status == 0 && result.verdict == "PASSED", "\(result.text)")
@@ -107,6 +112,17 @@ struct ServiceAwardCLITests {
         try refuse(["service", "disclose"] + service, "not-found", status: 2)
         let afterErasure = try verify(directory.file("service.json"), trust: directory.file("trust.json"))
         #expect(afterErasure.verdict == "PASSED")
+
+        // A submission the provider refused: recorded, verifiable, and the end of its service.
+        let rejected = ["--service", "SVC-11"]
+        _ = try succeed(["service", "open", "--case", "ARB-9", "--part", "notice=\(notice)", "--recipient", "email=party@example.org", "--rules", rules, "--rejected", "submission-invalid"] + rejected)
+        try refuse(["service", "record", "--event", "ContentConsignment", "--channel", "email"] + rejected, "service-rule", status: 1)
+        _ = try succeed(["bundle", "export", "--out", directory.file("rejected.json")] + rejected)
+        let rejectedReport = try verify(directory.file("rejected.json"), trust: directory.file("trust.json"))
+        #expect(rejectedReport.verdict == "PASSED" && rejectedReport.status(of: "service.effective") == ["passed"])
+        let rejectedFacts = rejectedReport.report["facts"] as? [[String: String]] ?? []
+        #expect(rejectedFacts.contains { $0["label"] == "delivery-state" && $0["value"] == "none" } && rejectedFacts.contains { $0["label"] == "effective-at" && $0["value"] == "—" })
+        try refuse(["service", "open", "--case", "ARB-9", "--part", "notice=\(notice)", "--recipient", "email=party@example.org", "--rules", rules, "--rejected", "felt-like-it", "--service", "SVC-12"], "invalid-reason", status: 2)
     }
 
     @Test("an award: short of a signature or with a bad date it is refused before anything is appended; complete, its bundle PASSES with the document given")
@@ -144,6 +160,9 @@ struct ServiceAwardCLITests {
         let wrong = try verify(directory.file("award.json"), trust: directory.file("trust.json"), extra: ["--document", try write("Final award ARB-9: the claim is dismissed.\n", "forged.txt")])
         #expect(wrong.status == 1 && wrong.status(of: "document.digest") == ["failed"])
         try refuse(["bundle", "export", "--award", "AWD-404", "--out", directory.file("none.json")], "not-found", status: 2)
+        try refuse(["bundle", "export", "--award", "AWD-9", "--out", directory.file("none.json"), "--embed-document", directory.file("forged.txt")], "digest-mismatch", status: 1)
+        _ = try succeed(["bundle", "export", "--award", "AWD-9", "--out", directory.file("both.json"), "--embed-document", english, "--embed-document", chinese])
+        #expect(try verify(directory.file("both.json"), trust: directory.file("trust.json")).status(of: "document.digest") == ["passed", "passed"])
 
         // Fifteen arbitrators on four authentic versions: 64 valid signatures, more than one
         // ledger entry holds. Refused as the client's error before any signature is checked.
