@@ -22,6 +22,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.5.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
@@ -73,6 +76,15 @@ let package = Package(
             name: "Notary",
             dependencies: ["Records", "Ledger", "CertificateAuthority", "TimeStamping", "OpenSSLKit", "CanonicalJSON", "RocksDBStore", "Sodium"]
         ),
+        /// Who may use the API: client certificates and their roles (the access list), and the
+        /// API's own TLS server certificate.
+        .target(
+            name: "Access",
+            dependencies: [
+                "CertificateAuthority", "Records", "Ledger", "OpenSSLKit", "CanonicalJSON", "RocksDBStore", "Sodium",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         /// `notarium verify`: every check of a bundle, offline, with its verdict and report.
         .target(name: "Verification", dependencies: ["Records", "Ledger", "OpenSSLKit", "CanonicalJSON"]),
 
@@ -80,7 +92,7 @@ let package = Package(
         .target(
             name: "Appliance",
             dependencies: [
-                "RocksDBStore", "Sodium", "OpenSSLKit", "CanonicalJSON", "Ledger", "CertificateAuthority", "TimeStamping", "Notary",
+                "RocksDBStore", "Sodium", "OpenSSLKit", "CanonicalJSON", "Ledger", "CertificateAuthority", "TimeStamping", "Notary", "Access",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -91,8 +103,12 @@ let package = Package(
         .target(
             name: "NotariumServer",
             dependencies: [
-                "Appliance", "Ledger", "CanonicalJSON", "CertificateAuthority", "OpenSSLKit", "TimeStamping",
+                "Appliance", "Ledger", "CanonicalJSON", "CertificateAuthority", "OpenSSLKit", "TimeStamping", "Records", "Notary", "Access",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -102,7 +118,7 @@ let package = Package(
             name: "NotariumCLI",
             dependencies: [
                 "Appliance", "RocksDBStore", "Sodium", "Ledger", "CanonicalJSON", "CertificateAuthority", "OpenSSLKit", "TimeStamping",
-                "Records", "Notary", "Verification",
+                "Records", "Notary", "Verification", "Access",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -165,7 +181,7 @@ let package = Package(
             name: "VerificationTests", dependencies: ["Verification", "Records", "CanonicalJSON", "Ledger", "Sodium", "NotariumTestKit"],
             exclude: ["check_schemas.py"]),
         .testTarget(name: "ApplianceTests", dependencies: ["Appliance", "RocksDBStore", "NotariumTestKit"]),
-        .testTarget(name: "NotariumServerTests", dependencies: ["Appliance", "NotariumServer", "NotariumTestKit"]),
+        .testTarget(name: "NotariumServerTests", dependencies: ["Appliance", "NotariumServer", "NotariumTestKit"], exclude: ["api_e2e.py"]),
         .testTarget(name: "NotariumCLITests", dependencies: ["Appliance", "Sodium", "NotariumTestKit"]),
     ]
 )

@@ -67,6 +67,14 @@ if $with_tests; then
       || python3 -m pip install --quiet --break-system-packages jsonschema
     python3 -c 'import jsonschema' || { echo "notarium: jsonschema is not importable by $(command -v python3)" >&2; exit 1; }
   fi
+  # requests: the HTTP client an ODR platform's integration would use, for the API's end-to-end
+  # test over mutual TLS.
+  if ! python3 -c 'import requests' 2>/dev/null; then
+    echo "notarium: installing requests for the API end-to-end test"
+    python3 -m pip install --quiet requests 2>/dev/null \
+      || python3 -m pip install --quiet --break-system-packages requests
+    python3 -c 'import requests' || { echo "notarium: requests is not importable by $(command -v python3)" >&2; exit 1; }
+  fi
   # rfc3161-client (Trail of Bits): an independent RFC 3161 client and verifier with a strict
   # DER parser, for the TSA interoperability tests.
   if ! python3 -c 'import rfc3161_client' 2>/dev/null; then

@@ -1,3 +1,4 @@
+import Access
 import CertificateAuthority
 import TimeStamping
 import Foundation
@@ -31,6 +32,8 @@ public struct ApplianceConfiguration: Sendable, Equatable {
     public var ca: CASettings
     /// The TSA's settings (`tsa.*`).
     public var tsa: TSASettings
+    /// The API's settings (`api.*`).
+    public var api: APISettings
     /// The file the settings were read from, if any.
     public var configurationFile: String?
 
@@ -187,10 +190,37 @@ public struct ApplianceConfiguration: Sendable, Equatable {
             throw invalid(key, try string(key) ?? "", error.reason)
         }
 
+        let apiListenText = try string(.apiListen) ?? ""
+        var apiListenReason = ""
+        guard let apiListen = ListenAddress(parsing: apiListenText, reason: &apiListenReason) else {
+            throw invalid(.apiListen, apiListenText, apiListenReason)
+        }
+        guard apiListen != listen || listen.port == 0 else {
+            throw invalid(.apiListen, apiListenText, "the API's TLS listener needs another address than listen (\(listen))")
+        }
+        let hostsText = try string(.apiHostnames) ?? ""
+        let hosts = hostsText.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        do {
+            _ = try ServerIdentity.names(hosts)
+        } catch {
+            throw invalid(.apiHostnames, hostsText, error.reason)
+        }
+        let tsaClientText = try string(.apiTSAClientCertificate) ?? ""
+        guard let tsaClient = Bool(tsaClientText.lowercased()) else { throw invalid(.apiTSAClientCertificate, tsaClientText, "expected true or false") }
+        let retentionText = try string(.apiIdempotencyRetentionHours) ?? ""
+        guard let retention = Int(retentionText), (1...8784).contains(retention) else {
+            throw invalid(.apiIdempotencyRetentionHours, retentionText, "expected whole hours from 1 to 8784")
+        }
+        let bodyTimeoutText = try string(.apiBodyTimeoutSeconds) ?? ""
+        guard let bodyTimeout = Int(bodyTimeoutText), (1...3600).contains(bodyTimeout) else {
+            throw invalid(.apiBodyTimeoutSeconds, bodyTimeoutText, "expected whole seconds from 1 to 3600")
+        }
+        let api = APISettings(listen: apiListen, hostnames: hosts, tsaNeedsClientCertificate: tsaClient, idempotencyRetentionHours: retention, bodyTimeoutSeconds: bodyTimeout)
+
         return ApplianceConfiguration(
             dataDirectory: data, listen: listen, logLevel: level, logFormat: format, sealKeyFile: sealKeyFile,
             ledgerOrigin: origin, ledgerOriginIsExplicit: explicitOrigin != nil, checkpointIntervalSeconds: interval,
-            ca: ca, tsa: tsa, configurationFile: filePath)
+            ca: ca, tsa: tsa, api: api, configurationFile: filePath)
     }
 
     /// This host's name followed by `/notarium`.
@@ -249,6 +279,18 @@ public struct ApplianceConfiguration: Sendable, Equatable {
         }
         return keys
     }
+}
+
+/// The API's settings (`api.*`, docs/api.md).
+public struct APISettings: Sendable, Equatable {
+    /// Where the TLS listener binds.
+    public var listen: ListenAddress
+    /// What the TLS server certificate names.
+    public var hostnames: [String]
+    /// Whether the TSA needs a client certificate.
+    public var tsaNeedsClientCertificate: Bool
+    public var idempotencyRetentionHours: Int
+    public var bodyTimeoutSeconds: Int
 }
 
 /// A configuration that cannot be used, named by key and source.

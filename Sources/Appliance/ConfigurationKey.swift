@@ -49,6 +49,16 @@ public enum ConfigurationKey: String, CaseIterable, Sendable {
     case tsaSubject = "tsa.subject"
     /// Whether tokens carry the TSA's name (TSTInfo `tsa`): true or false.
     case tsaIncludeName = "tsa.include-name"
+    /// `HOST:PORT` of the API over TLS (the /v1 endpoints and the public ones); port 0 picks one.
+    case apiListen = "api.listen"
+    /// Host names and IP addresses the API's TLS certificate names, comma-separated.
+    case apiHostnames = "api.hostnames"
+    /// Whether the TSA needs a client certificate: true or false.
+    case apiTSAClientCertificate = "api.tsa-client-certificate"
+    /// Hours an Idempotency-Key is honoured.
+    case apiIdempotencyRetentionHours = "api.idempotency-retention-hours"
+    /// Seconds a client has to send a whole request body.
+    case apiBodyTimeoutSeconds = "api.body-timeout-seconds"
 
     /// The embedded default; nil when the default derives from another key.
     public var defaultValue: String? {
@@ -74,6 +84,11 @@ public enum ConfigurationKey: String, CaseIterable, Sendable {
         case .tsaClockTolerance: "1000"
         case .tsaSubject: nil
         case .tsaIncludeName: "true"
+        case .apiListen: "127.0.0.1:8443"
+        case .apiHostnames: "localhost,127.0.0.1,::1"
+        case .apiTSAClientCertificate: "false"
+        case .apiIdempotencyRetentionHours: "24"
+        case .apiBodyTimeoutSeconds: "30"
         }
     }
 

@@ -1,3 +1,4 @@
+import Access
 import CertificateAuthority
 import Glibc
 import Ledger
@@ -21,7 +22,7 @@ public final class DataDirectory: Sendable {
     public static let formatVersion = 1
     /// Column families every data directory has.
     static let columnFamilies = ["meta"] + LedgerStorage.columnFamilies + CertificateStore.columnFamilies + TimeStampAuthority.columnFamilies
-        + ValidationStore.columnFamilies + [RecordIndex.family, RecipientVault.family]
+        + ValidationStore.columnFamilies + [RecordIndex.family, RecipientVault.family, AccessList.family, ServerIdentity.family, IdempotencyStore.family]
 
     public let path: String
     public let database: Database

@@ -15,3 +15,4 @@
 #include <openssl/pkcs7.h>
 #include <openssl/ess.h>
 #include <openssl/cms.h>
+#include <openssl/pkcs12.h>

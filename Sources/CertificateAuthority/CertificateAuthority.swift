@@ -177,7 +177,12 @@ public final class CertificateAuthority: Sendable {
     /// Issues a certificate of `profile` for the key in a PKCS#10 request (PEM or DER), after
     /// checking its signature, its key against the key policy, and its names against the
     /// profile. Nothing is stored or appended when any check fails.
-    public func issue(request bytes: [UInt8], profile: CertificateProfile) async throws(CAError) -> IssuedCertificate {
+    /// - Parameters:
+    ///   - extraBody: members added to the `certificate-issued` entry (an API client's name
+    ///     and role, who asked).
+    ///   - alongside: writes of the caller's own for the new certificate, in the same batch
+    ///     (the API's access list), so that the ledger and the caller agree after any crash.
+    public func issue(request bytes: [UInt8], profile: CertificateProfile, extraBody: [String: JSONValue] = [:], alongside: (Certificate) -> WriteBatch = { _ in WriteBatch() }) async throws(CAError) -> IssuedCertificate {
         guard profile.acceptsRequests else {
             throw CAError(.unknownProfile, "the \(profile.rawValue) profile certifies one of the appliance's own keys and takes no requests")
         }
@@ -193,7 +198,7 @@ public final class CertificateAuthority: Sendable {
             throw CAError(.badRequestSignature, "the request's signature does not verify with the key it carries")
         }
         let (subject, names) = try profile.certifiedNames(subject: request.subject, names: request.requestedAlternativeNames)
-        return try await issue(publicKey: key, subject: subject, names: names, profile: profile)
+        return try await issue(publicKey: key, subject: subject, names: names, profile: profile, extraBody: extraBody, alongside: alongside)
     }
 
     /// Issues a certificate for a key the appliance holds or was given directly (the ledger
@@ -219,8 +224,10 @@ public final class CertificateAuthority: Sendable {
     /// `key-certified` ledger entry; what `alongside` makes of the new certificate is written
     /// in the same batch, so that the owner's record of its certificate and the ledger agree
     /// after any crash.
-    public func certifyApplianceKey(_ publicKey: PublicKey, subject: DistinguishedName, profile: CertificateProfile, extraBody: [String: JSONValue] = [:], alongside: (Certificate) -> WriteBatch) async throws(CAError) -> IssuedCertificate {
-        try await issue(publicKey: publicKey, subject: subject, names: [], profile: profile, type: .keyCertified, extraBody: extraBody, alongside: alongside)
+    /// - Parameter names: subject alternative names, where the profile takes them (the API's
+    ///   TLS server certificate names its host names and addresses).
+    public func certifyApplianceKey(_ publicKey: PublicKey, subject: DistinguishedName, names: [GeneralName] = [], profile: CertificateProfile, extraBody: [String: JSONValue] = [:], alongside: (Certificate) -> WriteBatch) async throws(CAError) -> IssuedCertificate {
+        try await issue(publicKey: publicKey, subject: subject, names: names, profile: profile, type: .keyCertified, extraBody: extraBody, alongside: alongside)
     }
 
     /// Picks a serial no stored certificate and no issuance in flight has.

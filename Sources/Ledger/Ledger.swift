@@ -8,6 +8,12 @@ public struct AppendReceipt: Sendable, Equatable {
     public let seq: UInt64
     public let leafHash: [UInt8]
     public let time: String
+
+    public init(seq: UInt64, leafHash: [UInt8], time: String) {
+        self.seq = seq
+        self.leafHash = leafHash
+        self.time = time
+    }
 }
 
 /// An RFC 9162 inclusion proof, with the hashes it connects.

@@ -29,7 +29,7 @@ struct NotariumCommand: AsyncParsableCommand {
             """,
         version: NotariumVersion.report(program: "notarium"),
         subcommands: [InitCommand.self, StatusCommand.self, BackupCommand.self, KeyCommand.self, LedgerCommand.self, CACommand.self, TSCommand.self,
-                      EvidenceCommand.self, ServiceCommand.self, AwardCommand.self, BundleCommand.self, TrustCommand.self, VerifyCommand.self])
+                      EvidenceCommand.self, ServiceCommand.self, AwardCommand.self, BundleCommand.self, TrustCommand.self, VerifyCommand.self, ClientCommand.self])
 }
 
 /// `--config` and `--data`, resolved through the same layers as notariumd (flag, environment,

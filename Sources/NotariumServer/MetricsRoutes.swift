@@ -16,9 +16,13 @@ let metricsRegistry = PrometheusCollectorRegistry()
 /// `GET /metrics`: the Prometheus text exposition (version 0.0.4) of what the appliance
 /// counts: time-stamps, the ledger's time-stamp backlog, the TSA's answers.
 struct MetricsRoutes {
+    /// Checks the request first (on the TLS listener: an operator's certificate).
+    var gate: (@Sendable (Request, NotariumRequestContext) async throws -> Void)? = nil
+
     func register(on router: Router<NotariumRequestContext>) {
-        router.get("/metrics") { _, _ -> Response in
-            Response(
+        router.get("/metrics") { request, context -> Response in
+            try await gate?(request, context)
+            return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metricsRegistry.emitToBuffer())))
         }

@@ -1,8 +1,12 @@
+import Access
 import Appliance
 import CertificateAuthority
 import Hummingbird
 import Ledger
 import Logging
+import NIOSSL
+import Notary
+import OpenSSLKit
 import TimeStamping
 
 /// What `notariumd` does after parsing its arguments: open (or create) the data directory and
@@ -35,12 +39,32 @@ public func runAppliance(configuration: ApplianceConfiguration, logger: Logger) 
     // The TSA is created on first start too, its key certified by the CA just opened.
     let tsa = try await dataDirectory.openTSA(configuration: configuration, authority: authority, create: true, logger: logger)
     logger.info("TSA open", metadata: ["tsa.certificate": "\(tsa.certificate.serialHex)", "tsa.policy": "\(tsa.settings.policyOID)"])
+    // The API: its TLS identity (issued at first start, renewed before it ends), its clients.
+    let (identity, _) = try await dataDirectory.openServerIdentity(configuration: configuration, authority: authority, logger: logger)
+    let tls = TLSContextBox(try makeServerTLSContext(identity))
+    let registry = try ClientRegistry(authority: authority, database: dataDirectory.database)
+    if let directory = try await dataDirectory.bootstrapOperator(registry: registry, logger: logger) {
+        print("notariumd: the first operator's API credentials are in \(directory) (client.crt, client.key, client.p12); keep them safe")
+    }
+    let idempotency = try IdempotencyStore(database: dataDirectory.database, retentionHours: configuration.api.idempotencyRetentionHours)
     let maintenance = Task {
         while !Task.isCancelled {
             do {
                 try await authority.maintain()
             } catch {
                 logger.error("CA maintenance failed", metadata: ["error": "\(error)"])
+            }
+            do {
+                let (renewed, isNew) = try await dataDirectory.openServerIdentity(configuration: configuration, authority: authority, logger: logger)
+                if isNew { tls.replace(with: try makeServerTLSContext(renewed)) }
+            } catch {
+                logger.error("renewing the API's TLS certificate failed; the current one stays", metadata: ["error": "\(error)"])
+            }
+            do {
+                let purged = try idempotency.purgeExpired()
+                if purged > 0 { logger.info("expired idempotency keys purged", metadata: ["api.idempotency-purged": "\(purged)"]) }
+            } catch {
+                logger.error("purging idempotency keys failed", metadata: ["error": "\(error)"])
             }
             do { try await Task.sleep(for: .seconds(600)) } catch { return }
         }
@@ -53,8 +77,18 @@ public func runAppliance(configuration: ApplianceConfiguration, logger: Logger) 
     logger.info("ledger time-stamping started", metadata: ["ledger.timestamp-backlog": "\(stamper.backlog)"])
     let checkpointer = Checkpointer(ledger: ledger, signer: signer!, stamper: stamper, logger: logger)
     let periodic = Task { await checkpointer.run(every: configuration.checkpointIntervalSeconds) }
+    let notary = try Notary(ledger: ledger, database: dataDirectory.database)
+    let api = APIServices(registry: registry, idempotency: idempotency, notary: notary, stamper: stamper, checkpointSigner: signer, settings: configuration.api)
+    let apiApplication = buildAPIApplication(
+        configuration: configuration, dataDirectory: dataDirectory, authority: authority, tsa: tsa, api: api, tls: tls, logger: logger,
+        onListening: { address in
+            print("notariumd \(NotariumVersion.version) API serving on https://\(address) (client certificates: docs/api.md)")
+            fflushStandardOutput()
+            logger.notice("API listening", metadata: ["https.address": "\(address)"])
+        })
     let application = buildApplication(
-        configuration: configuration, dataDirectory: dataDirectory, ledger: ledger, authority: authority, tsa: tsa, stamper: stamper, logger: logger,
+        configuration: configuration, dataDirectory: dataDirectory, ledger: ledger, authority: authority, tsa: tsa, stamper: stamper,
+        tsaIsPublic: !configuration.api.tsaNeedsClientCertificate, services: [apiApplication], logger: logger,
         onListening: { address in
             print("notariumd \(NotariumVersion.version) listening on http://\(address) (data: \(configuration.dataDirectory))")
             fflushStandardOutput()
@@ -117,4 +151,21 @@ struct Checkpointer: Sendable {
             logger.error("checkpoint failed", metadata: ["error": "\(error)"])
         }
     }
+}
+
+/// The TLS context of the API listener: the server's certificate and the CA chain above it;
+/// client certificates are asked for and, when sent, must chain to this CA's root (TLS 1.2 or
+/// later). A client without one still connects, for the public endpoints; the routes that need
+/// one answer 401 (docs/api.md §1).
+func makeServerTLSContext(_ identity: ServerIdentity) throws -> NIOSSLContext {
+    guard let keyBytes = identity.key.withPKCS8({ Array($0) }) else {
+        throw AccessError(.serverIdentity, "cannot export the TLS key to the TLS library")
+    }
+    let key = try NIOSSLPrivateKey(bytes: keyBytes, format: .der)
+    let chain = try ([identity.certificate] + identity.chain.dropLast()).map { try NIOSSLCertificate(bytes: $0.derBytes, format: .der) }
+    var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+    configuration.minimumTLSVersion = .tlsv12
+    configuration.certificateVerification = .optionalVerification
+    configuration.trustRoots = .certificates(try identity.chain.map { try NIOSSLCertificate(bytes: $0.derBytes, format: .der) })
+    return try NIOSSLContext(configuration: configuration)
 }

@@ -14,12 +14,15 @@ import TimeStamping
 /// - `GET /tsa/certs`: the TSA certificate, the issuing CA and the root, PEM.
 struct TSARoutes {
     let tsa: TimeStampAuthority
+    /// Checks the request first (`api.tsa-client-certificate`: a registered client's certificate).
+    var gate: (@Sendable (Request, NotariumRequestContext) async throws -> Void)? = nil
     /// Made on first use, after notariumd has bootstrapped the metrics backend.
     static let granted = Counter(label: "notarium_tsa_responses_total", dimensions: [("status", "granted")])
     static let rejected = Counter(label: "notarium_tsa_responses_total", dimensions: [("status", "rejection")])
 
     func register(on router: Router<NotariumRequestContext>) {
-        router.post("/tsa") { request, _ -> Response in
+        router.post("/tsa") { request, context -> Response in
+            try await gate?(request, context)
             let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
             guard type == "application/timestamp-query" else {
                 throw ProblemDetails(

@@ -7,7 +7,12 @@ extension Notary {
     /// Registers an award (an `award` entry): every signature is checked as evidence
     /// signatures are (§1.5), over the language version it names, and the tribunal's rule
     /// (every arbitrator and the institution's seal on every authentic version) must hold.
-    public func registerAward(_ award: AwardRecord) async throws(NotaryError) -> AppendReceipt {
+    public func registerAward(_ award: AwardRecord, context: WriteContext = .commandLine) async throws(NotaryError) -> AppendReceipt {
+        let award = { () -> AwardRecord in
+            var stamped = award
+            stamped.requestedBy = context.requester
+            return stamped
+        }()
         do {
             _ = try AwardRecord(body: award.body)
             try award.checkSigners()
@@ -28,7 +33,7 @@ extension Notary {
             }
             let index = self.index
             do throws(LedgerError) {
-                return try await ledger.append(type: .award, body: award.body, alongside: batch, keyedBySeq: { seq in index.award(award.awardID, seq: seq) })
+                return try await ledger.append(type: .award, body: award.body, alongside: batch, keyedBySeq: context.with { seq in index.award(award.awardID, seq: seq) })
             } catch {
                 throw NotaryError(.ledger, "the ledger did not record the award, so nothing changed: \(error.reason)")
             }

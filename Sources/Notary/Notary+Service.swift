@@ -43,7 +43,7 @@ extension Notary {
     /// when `rejection` is given) with the documents served, the recipients as commitments and
     /// the case's effective-service rules. The clear addresses go to the erasable store in
     /// the same batch.
-    public func openService(serviceID: String, caseID: String, parts: [ServicePart], recipients: [Recipient], rules: ServiceRules, eventTime: Int64? = nil, provider: ProviderEvidence? = nil, rejection: ReasonCode? = nil) async throws(NotaryError) -> AppendReceipt {
+    public func openService(serviceID: String, caseID: String, parts: [ServicePart], recipients: [Recipient], rules: ServiceRules, eventTime: Int64? = nil, provider: ProviderEvidence? = nil, rejection: ReasonCode? = nil, context: WriteContext = .commandLine) async throws(NotaryError) -> AppendReceipt {
         try await serviceWriters.run(serviceID) { () async throws(NotaryError) -> AppendReceipt in
             guard try index.serviceEvents(serviceID).isEmpty else {
                 throw NotaryError(.conflict, "service \(serviceID) is already open; record its events with `notarium service record`")
@@ -62,14 +62,15 @@ extension Notary {
             }
             commitments.sort { ServiceChannel.allCases.firstIndex(of: $0.channel)! < ServiceChannel.allCases.firstIndex(of: $1.channel)! }
             let now = clock()
-            let record = ServiceRecord(
+            var record = ServiceRecord(
                 event: rejection == nil ? .submissionAcceptance : .submissionRejection, serviceID: serviceID, caseID: caseID,
                 eventTime: eventTime ?? now, parts: parts, recipients: commitments, rules: rules, provider: provider, reason: rejection, previous: nil)
+            record.requestedBy = context.requester
             try checkService([], adding: record, now: now)
             try captureValidationData(for: record, in: &batch)
             let index = self.index
             do throws(LedgerError) {
-                return try await ledger.append(type: .service, body: record.body, alongside: batch, keyedBySeq: { seq in index.serviceEvent(serviceID, seq: seq) })
+                return try await ledger.append(type: .service, body: record.body, alongside: batch, keyedBySeq: context.with { seq in index.serviceEvent(serviceID, seq: seq) })
             } catch {
                 throw NotaryError(.ledger, "the ledger did not record the service's opening, so nothing changed: \(error.reason)")
             }
@@ -78,7 +79,7 @@ extension Notary {
 
     /// Records one more event of an open service, linked to the one before it. A
     /// `ServiceDeemedEffective` event states the effective time the rules give, computed here.
-    public func recordServiceEvent(serviceID: String, _ report: ServiceEventReport) async throws(NotaryError) -> AppendReceipt {
+    public func recordServiceEvent(serviceID: String, _ report: ServiceEventReport, context: WriteContext = .commandLine) async throws(NotaryError) -> AppendReceipt {
         try await serviceWriters.run(serviceID) { () async throws(NotaryError) -> AppendReceipt in
             let events = try serviceHistory(serviceID)
             guard let opening = events.first?.record, let last = events.last else {
@@ -112,12 +113,13 @@ extension Notary {
                     event: record.event, serviceID: serviceID, caseID: opening.caseID, eventTime: record.eventTime, parts: opening.parts,
                     recipient: recipient, provider: report.provider, effective: effective, previous: last.leafHash)
             }
+            record.requestedBy = context.requester
             try checkService(events, adding: record, now: now)
             var batch = WriteBatch()
             try captureValidationData(for: record, in: &batch)
             let index = self.index
             do throws(LedgerError) {
-                return try await ledger.append(type: .service, body: record.body, alongside: batch, keyedBySeq: { seq in index.serviceEvent(serviceID, seq: seq) })
+                return try await ledger.append(type: .service, body: record.body, alongside: batch, keyedBySeq: context.with { seq in index.serviceEvent(serviceID, seq: seq) })
             } catch {
                 throw NotaryError(.ledger, "the ledger did not record the event, so nothing changed: \(error.reason)")
             }

@@ -64,8 +64,9 @@ public final class Notary: Sendable {
 
     /// Records a party's signed document in a case (an `evidence` entry).
     /// - Returns: the entry's receipt, once it is durable.
-    public func depositEvidence(caseID: String, document: DocumentDescription, submitter: RecordedSignature, description: String?) async throws(NotaryError) -> AppendReceipt {
-        let record = EvidenceRecord(caseID: caseID, document: document, submitter: submitter, description: description)
+    public func depositEvidence(caseID: String, document: DocumentDescription, submitter: RecordedSignature, description: String?, context: WriteContext = .commandLine) async throws(NotaryError) -> AppendReceipt {
+        var record = EvidenceRecord(caseID: caseID, document: document, submitter: submitter, description: description)
+        record.requestedBy = context.requester
         // The body goes through the same reader a verifier uses, so nothing is written that
         // `notarium verify` would later refuse as malformed.
         do {
@@ -78,7 +79,7 @@ public final class Notary: Sendable {
         var batch = WriteBatch()
         validation.record(crls: crls, for: submitter.signature, in: &batch)
         do {
-            return try await ledger.append(type: .evidence, body: record.body, alongside: batch)
+            return try await ledger.append(type: .evidence, body: record.body, alongside: batch, keyedBySeq: context.alongside)
         } catch {
             throw NotaryError(.ledger, "the ledger did not record the evidence, so nothing changed: \(error.reason)")
         }

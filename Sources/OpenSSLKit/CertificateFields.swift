@@ -109,3 +109,27 @@ func seconds(_ time: UnsafePointer<ASN1_TIME>?) -> Int64 {
 func makeTime(_ seconds: Int64) -> UnsafeMutablePointer<ASN1_TIME>? {
     ASN1_TIME_set(nil, time_t(seconds))
 }
+
+/// The bytes of hex text as people paste serials and fingerprints (`AB:CD`, `abcd`); nil when
+/// it is not an even number of hex digits.
+public func bytes(fromHex text: String) -> [UInt8]? {
+    let digits = Array(text.utf8.filter { $0 != UInt8(ascii: ":") })
+    guard digits.count % 2 == 0 else { return nil }
+    func value(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(digits.count / 2)
+    var index = 0
+    while index < digits.count {
+        guard let high = value(digits[index]), let low = value(digits[index + 1]) else { return nil }
+        bytes.append(high << 4 | low)
+        index += 2
+    }
+    return bytes
+}

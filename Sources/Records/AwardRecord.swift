@@ -54,6 +54,8 @@ public struct AwardRecord: Sendable, Equatable {
     public let arbitrators: Int
     public let versions: [AwardVersion]
     public let signatures: [AwardSignature]
+    /// The API client that registered the award; nil for the command line.
+    public var requestedBy: Requester?
 
     public static let maximumArbitrators = 15
 
@@ -68,7 +70,7 @@ public struct AwardRecord: Sendable, Equatable {
     }
 
     public var body: JSONValue {
-        .object([
+        var members: [String: JSONValue] = [
             "event": .string(EventURI.awardIssued),
             "award": .string(awardID),
             "case": .string(caseID),
@@ -87,13 +89,15 @@ public struct AwardRecord: Sendable, Equatable {
                 members["language"] = .string(signature.language)
                 return .object(members)
             }),
-        ])
+        ]
+        if let requestedBy { members["requestedBy"] = requestedBy.json }
+        return .object(members)
     }
 
     /// Reads an award body against the schema. Whether the signers are complete is a separate
     /// rule (`checkSigners`), so that a verifier can name it.
     public init(body: JSONValue) throws(RecordError) {
-        let members = try Field.object(body, at: "body", required: ["event", "award", "case", "issued", "seat", "arbitrators", "versions", "signatures"])
+        let members = try Field.object(body, at: "body", required: ["event", "award", "case", "issued", "seat", "arbitrators", "versions", "signatures"], optional: ["requestedBy"])
         let event = try Field.string(members["event"], at: "body.event")
         guard event == EventURI.awardIssued else {
             throw RecordError(.unknownEvent, "body.event of an award entry must be \(EventURI.awardIssued), not \"\(event)\"")
@@ -131,6 +135,7 @@ public struct AwardRecord: Sendable, Equatable {
             signatures.append(AwardSignature(role: role, language: language, signed: try RecordedSignature.parse(fields, at: path)))
         }
         self.signatures = signatures
+        requestedBy = try Requester.parse(members["requestedBy"], at: "body.requestedBy")
     }
 
     static func language(_ value: JSONValue?, at path: String) throws(RecordError) -> String {

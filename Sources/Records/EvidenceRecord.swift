@@ -17,7 +17,7 @@ public struct RecordedSignature: Sendable, Equatable {
         ["certificate": .string(Base64.encode(certificate)), "signature": .string(Base64.encode(signature))]
     }
 
-    static func parse(_ members: [String: JSONValue], at path: String) throws(RecordError) -> RecordedSignature {
+    public static func parse(_ members: [String: JSONValue], at path: String) throws(RecordError) -> RecordedSignature {
         RecordedSignature(
             certificate: try Field.base64(members["certificate"], at: path + ".certificate", maximumBytes: 16 * 1024),
             signature: try Field.base64(members["signature"], at: path + ".signature", maximumBytes: 64 * 1024))
@@ -55,7 +55,7 @@ public struct DocumentDescription: Sendable, Equatable {
         .object(["digests": .array(digests.map(\.json)), "size": .integer(Int64(size)), "mediaType": .string(mediaType)])
     }
 
-    static func parse(_ value: JSONValue?, at path: String) throws(RecordError) -> DocumentDescription {
+    public static func parse(_ value: JSONValue?, at path: String) throws(RecordError) -> DocumentDescription {
         let members = try Field.object(value, at: path, required: ["digests", "size", "mediaType"])
         return DocumentDescription(
             digests: try NamedDigest.list(members["digests"], at: path + ".digests"),
@@ -71,6 +71,8 @@ public struct EvidenceRecord: Sendable, Equatable {
     public let document: DocumentDescription
     public let submitter: RecordedSignature
     public let description: String?
+    /// The API client that asked for the deposit; nil for the command line.
+    public var requestedBy: Requester?
 
     public static let maximumDescriptionLength = 2000
 
@@ -89,12 +91,13 @@ public struct EvidenceRecord: Sendable, Equatable {
             "submitter": .object(submitter.members),
         ]
         if let description { members["description"] = .string(description) }
+        if let requestedBy { members["requestedBy"] = requestedBy.json }
         return .object(members)
     }
 
     /// Reads and checks an entry body against the schema; refuses anything else.
     public init(body: JSONValue) throws(RecordError) {
-        let members = try Field.object(body, at: "body", required: ["event", "case", "document", "submitter"], optional: ["description"])
+        let members = try Field.object(body, at: "body", required: ["event", "case", "document", "submitter"], optional: ["description", "requestedBy"])
         let event = try Field.string(members["event"], at: "body.event")
         guard event == EventURI.evidenceDeposit else {
             throw RecordError(.unknownEvent, "body.event of an evidence entry must be \(EventURI.evidenceDeposit), not \"\(event)\"")
@@ -104,5 +107,6 @@ public struct EvidenceRecord: Sendable, Equatable {
         let signer = try Field.object(members["submitter"], at: "body.submitter", required: ["certificate", "signature"])
         submitter = try RecordedSignature.parse(signer, at: "body.submitter")
         description = try Field.optionalString(members["description"], at: "body.description", maximumLength: Self.maximumDescriptionLength)
+        requestedBy = try Requester.parse(members["requestedBy"], at: "body.requestedBy")
     }
 }

@@ -48,7 +48,7 @@ public enum Field {
     /// Strict base64 (one spelling per byte string), non-empty.
     public static func base64(_ value: JSONValue?, at path: String, maximumBytes: Int = 1 << 20) throws(RecordError) -> [UInt8] {
         let text = try string(value, at: path, maximumLength: (maximumBytes + 2) / 3 * 4)
-        guard let bytes = Base64.decode(text), !bytes.isEmpty else { throw RecordError(.schema, "\(path) is not canonical base64 of at least one byte") }
+        guard let bytes = Base64.decode(text), !bytes.isEmpty else { throw RecordError(.encoding, "\(path) is not canonical base64 of at least one byte") }
         return bytes
     }
 

@@ -12,6 +12,8 @@ public struct RecordError: Error, Equatable, CustomStringConvertible {
         case inconsistent = "inconsistent"
         /// The input is larger than Notarium reads.
         case tooLarge = "too-large"
+        /// A member that must be base64 is not canonical base64 (RFC 4648 §4, padded).
+        case encoding = "encoding"
     }
 
     public let code: Code

@@ -180,6 +180,8 @@ public struct ServiceRecord: Sendable, Equatable {
     public let effective: EffectiveService?
     /// The leaf hash of the service's previous event; nil for the opening event.
     public let previous: [UInt8]?
+    /// The API client that reported the event; nil for the command line.
+    public var requestedBy: Requester?
 
     public init(event: ServiceEvent, serviceID: String, caseID: String, eventTime: Int64, parts: [ServicePart], recipients: [RecipientCommitment] = [], recipient: RecipientCommitment? = nil, rules: ServiceRules? = nil, notice: NoticeContent? = nil, identification: Identification? = nil, provider: ProviderEvidence? = nil, reason: ReasonCode? = nil, effective: EffectiveService? = nil, previous: [UInt8]?) {
         self.event = event
@@ -220,6 +222,7 @@ public struct ServiceRecord: Sendable, Equatable {
         if let reason { members["reason"] = .string(reason.rawValue) }
         if let effective { members["effective"] = effective.json }
         if let previous { members["previous"] = .string(Base64.encode(previous)) }
+        if let requestedBy { members["requestedBy"] = requestedBy.json }
         return .object(members)
     }
 
@@ -232,7 +235,7 @@ public struct ServiceRecord: Sendable, Equatable {
             throw RecordError(.unknownEvent, "body.event \"\(uri)\" is not a service event (ETSI EN 319 522-2 events as \(EventURI.etsiPrefix)<Name>, or \(EventURI.serviceDeemedEffective))")
         }
         var required: Set<String> = ["event", "service", "case", "eventTime", "parts"]
-        var optional: Set<String> = ["provider"]
+        var optional: Set<String> = ["provider", "requestedBy"]
         if event.opensService {
             required.formUnion(["recipients", "rules"])
         } else {
@@ -297,5 +300,6 @@ public struct ServiceRecord: Sendable, Equatable {
             return reason
         }
         effective = try members["effective"].map { value throws(RecordError) in try EffectiveService.parse(value, at: "body.effective") }
+        requestedBy = try Requester.parse(members["requestedBy"], at: "body.requestedBy")
     }
 }

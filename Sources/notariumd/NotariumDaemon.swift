@@ -52,6 +52,9 @@ struct NotariumDaemon: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Address to listen on (NOTARIUM_LISTEN; default 127.0.0.1:8080; port 0 picks one).", valueName: "host:port"))
     var listen: String?
 
+    @Option(name: .customLong("api-listen"), help: ArgumentHelp("Address of the API over TLS (NOTARIUM_API_LISTEN; default 127.0.0.1:8443; port 0 picks one).", valueName: "host:port"))
+    var apiListen: String?
+
     @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, notice, warning, error, critical (NOTARIUM_LOG_LEVEL; default info).", valueName: "level"))
     var logLevel: String?
 
@@ -73,6 +76,7 @@ struct NotariumDaemon: AsyncParsableCommand {
         flags[.checkpointInterval] = checkpointInterval
         flags[.data] = data
         flags[.listen] = listen
+        flags[.apiListen] = apiListen
         flags[.logLevel] = logLevel
         flags[.logFormat] = logFormat
         flags[.sealKeyFile] = sealKeyFile

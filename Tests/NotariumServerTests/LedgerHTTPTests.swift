@@ -29,8 +29,8 @@ struct LedgerHTTPTests {
         defer { appliance.stop() }
         let base = appliance.baseURL
 
-        // The periodic checkpointer signs the 11 entries (10 + the TSA's certificate) within a
-        // couple of seconds.
+        // The periodic checkpointer signs the 13 entries (10 + the certificates of the TSA, the
+        // API's TLS server and its first operator) within a couple of seconds.
         var checkpoint = try curl(base + "/ledger/checkpoint")
         for _ in 0..<50 where checkpoint.status != 200 {
             usleep(100_000)
@@ -38,13 +38,13 @@ struct LedgerHTTPTests {
         }
         #expect(checkpoint.status == 200)
         #expect(checkpoint.contentType.hasPrefix("text/plain"))
-        #expect(checkpoint.body.contains("\n11\n"))
+        #expect(checkpoint.body.contains("\n13\n"))
 
         let entry = try curl(base + "/ledger/entries/4")
         #expect(entry.status == 200 && entry.contentType == "application/json")
         #expect(entry.body == raw)
 
-        let inclusion = try curl(base + "/ledger/proof/inclusion?index=4&size=11")
+        let inclusion = try curl(base + "/ledger/proof/inclusion?index=4&size=13")
         #expect(inclusion.status == 200)
         let proof = try JSONSerialization.jsonObject(with: Data(inclusion.body.utf8)) as? [String: Any]
         #expect((proof?["proof"] as? [String])?.count == 4)
@@ -53,18 +53,18 @@ struct LedgerHTTPTests {
         #expect(consistency.status == 200)
 
         let problems: [(String, Int, String)] = [
-            ("/ledger/entries/11", 404, "not-found"),
+            ("/ledger/entries/13", 404, "not-found"),
             ("/ledger/entries/-1", 400, "invalid-parameter"),
             ("/ledger/entries/01", 400, "invalid-parameter"),
             ("/ledger/entries/abc", 400, "invalid-parameter"),
             ("/ledger/proof/inclusion?index=6&size=6", 400, "invalid-range"),
-            ("/ledger/proof/inclusion?index=1&size=12", 404, "size-beyond-tree"),
+            ("/ledger/proof/inclusion?index=1&size=14", 404, "size-beyond-tree"),
             ("/ledger/proof/inclusion?index=1", 400, "missing-parameter"),
             ("/ledger/proof/inclusion?index=x&size=2", 400, "invalid-parameter"),
             ("/ledger/proof/consistency?from=4&to=3", 400, "invalid-range"),
             ("/ledger/proof/consistency?from=0&to=3", 400, "invalid-range"),
             ("/ledger/proof/consistency?from=1&to=99999999999999999999", 400, "invalid-parameter"),
-            ("/ledger/proof/consistency?from=1&to=12", 404, "size-beyond-tree"),
+            ("/ledger/proof/consistency?from=1&to=14", 404, "size-beyond-tree"),
         ]
         for (path, status, type) in problems {
             let response = try curl(base + path)

@@ -139,6 +139,9 @@ public func curl(_ url: String, method: String = "GET") throws -> CurlResponse {
 /// developer's own settings cannot leak into a test), plus `extra`.
 public func cleanEnvironment(_ extra: [String: String] = [:]) -> [String: String] {
     var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("NOTARIUM_") }
+    // The API's TLS listener on a free port, so that appliances of tests running side by side
+    // never contend for its default 8443.
+    environment["NOTARIUM_API_LISTEN"] = "127.0.0.1:0"
     environment.merge(extra) { $1 }
     return environment
 }
@@ -160,6 +163,8 @@ public final class RunningAppliance {
     public let process: BackgroundProcess
     /// `http://127.0.0.1:PORT`.
     public let baseURL: String
+    /// `https://127.0.0.1:PORT`: the API over TLS.
+    public let apiURL: String
 
     public struct DidNotStart: Error, CustomStringConvertible {
         public let standardError: String
@@ -167,11 +172,15 @@ public final class RunningAppliance {
     }
 
     public init(_ arguments: [String], environment: [String: String] = cleanEnvironment()) throws {
-        process = try BackgroundProcess(builtProduct("notariumd"), arguments + ["--listen", "127.0.0.1:0"], environment: environment)
-        guard let line = process.waitForOutputLine(containing: "listening on"), let url = line.split(separator: " ").first(where: { $0.hasPrefix("http://") }) else {
+        process = try BackgroundProcess(builtProduct("notariumd"), arguments + ["--listen", "127.0.0.1:0", "--api-listen", "127.0.0.1:0"], environment: environment)
+        guard let line = process.waitForOutputLine(containing: "listening on http://"), let url = line.split(separator: " ").first(where: { $0.hasPrefix("http://") }) else {
             throw DidNotStart(standardError: process.standardError)
         }
         baseURL = String(url)
+        guard let apiLine = process.waitForOutputLine(containing: "API serving on"), let api = apiLine.split(separator: " ").first(where: { $0.hasPrefix("https://") }) else {
+            throw DidNotStart(standardError: process.standardError)
+        }
+        apiURL = String(api)
     }
 
     @discardableResult

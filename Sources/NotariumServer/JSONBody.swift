@@ -1,0 +1,50 @@
+import CanonicalJSON
+import Hummingbird
+import NIOCore
+
+/// Reading a JSON request body the same way on every endpoint: the content type, a size bound
+/// per endpoint, a deadline for the whole body, strict JSON. Each failure is its own problem
+/// (415, 413, 408, 400), raised before anything else happens, so a bad or slow request never
+/// reaches the ledger.
+struct JSONBody {
+    let value: JSONValue
+    /// The bytes as received: what an idempotency fingerprint covers.
+    let bytes: [UInt8]
+
+    static func read(_ request: Request, limit: Int, timeoutSeconds: Int) async throws -> JSONBody {
+        let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard type == "application/json" else {
+            throw ProblemDetails(
+                status: .unsupportedMediaType, type: "unsupported-media-type",
+                detail: "\(request.method) \(request.uri.path) takes application/json, not \(type ?? "a body without a content type")")
+        }
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
+            throw ProblemDetails(status: .contentTooLarge, type: "body-too-large", detail: "this endpoint takes at most \(limit) bytes; the request declares \(declared)")
+        }
+        let body = request.body
+        let collected: ByteBuffer = try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask {
+                do {
+                    return try await body.collect(upTo: limit)
+                } catch let error as HTTPError where error.status == .contentTooLarge {
+                    throw ProblemDetails(status: .contentTooLarge, type: "body-too-large", detail: "this endpoint takes at most \(limit) bytes")
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(timeoutSeconds))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let buffer = first else {
+                throw ProblemDetails(status: .requestTimeout, type: "body-timeout", detail: "the request body did not arrive within \(timeoutSeconds) seconds")
+            }
+            return buffer
+        }
+        let bytes = Array(buffer: collected)
+        do {
+            return JSONBody(value: try CanonicalJSON.parse(bytes), bytes: bytes)
+        } catch {
+            throw ProblemDetails(status: .badRequest, type: "malformed-json", detail: "the body is not JSON: \(error)")
+        }
+    }
+}

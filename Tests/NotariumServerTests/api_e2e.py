@@ -1,0 +1,249 @@
+#!/usr/bin/env python3
+"""The API as an ODR platform's integration uses it: Python `requests` over mutual TLS.
+
+Run by APITests with a live notariumd. Arguments: API_URL DATA_DIR NOTARIUM_BINARY WORK_DIR.
+Every step asserts what it expects; the first failure exits non-zero with the reason.
+"""
+import base64
+import hashlib
+import json
+import os
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import urllib.parse
+
+import requests
+
+api, data, notarium, work = sys.argv[1:5]
+operator_dir = os.path.join(data, "clients", "operator")
+ca = os.path.join(operator_dir, "ca.pem")
+operator = (os.path.join(operator_dir, "client.crt"), os.path.join(operator_dir, "client.key"))
+PROBLEM = "application/problem+json"
+
+
+def path(name):
+    return os.path.join(work, name)
+
+
+def check(condition, message):
+    if not condition:
+        print("FAILED:", message, file=sys.stderr)
+        sys.exit(1)
+
+
+def problem(response, status, type_):
+    check(response.status_code == status, f"expected {status} {type_}, got {response.status_code}: {response.text[:400]}")
+    check(response.headers.get("content-type", "").startswith(PROBLEM), f"{type_}: content type {response.headers.get('content-type')}")
+    body = response.json()
+    check(body["type"] == "urn:notarium:problem:" + type_, f"expected type {type_}, got {body}")
+    check(body["status"] == status and body["detail"], f"problem members: {body}")
+    return body
+
+
+def still_serving():
+    response = requests.get(api + "/healthz", verify=ca, timeout=10)
+    check(response.status_code == 200, f"the server stopped serving: {response.status_code}")
+
+
+def get(url, cert, **kwargs):
+    return requests.get(api + url, cert=cert, verify=ca, timeout=30, **kwargs)
+
+
+def post(url, cert, body=None, key=None, headers=None, data_=None):
+    all_headers = {"Content-Type": "application/json"}
+    if key:
+        all_headers["Idempotency-Key"] = key
+    all_headers.update(headers or {})
+    payload = data_ if data_ is not None else json.dumps(body)
+    return requests.post(api + url, cert=cert, verify=ca, timeout=60, headers=all_headers, data=payload)
+
+
+def openssl(*args):
+    result = subprocess.run(["openssl", *args], capture_output=True, text=True)
+    check(result.returncode == 0, f"openssl {' '.join(args)}: {result.stderr}")
+    return result.stdout
+
+
+def new_key_and_csr(name, subject):
+    openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", path(name + ".key"), "-subj", subject, "-out", path(name + ".csr"))
+    return open(path(name + ".csr")).read()
+
+
+def next_entry_absent(seq):
+    """The ledger has no entry `seq` (nothing was appended beyond what the test knows)."""
+    response = get(f"/v1/entries/{seq}", operator)
+    problem(response, 404, "not-found")
+
+
+# --- Identity: no certificate, the operator, registration of a clerk and an auditor -------------
+
+problem(requests.get(api + "/v1/whoami", verify=ca, timeout=10), 401, "client-certificate-required")
+me = get("/v1/whoami", operator).json()
+check(me["role"] == "operator" and me["name"] == "operator", f"operator whoami: {me}")
+
+clients = {}
+for name, role in [("odr-platform", "clerk"), ("court-auditor", "auditor")]:
+    csr = new_key_and_csr(name, f"/CN={name}")
+    response = post("/v1/clients", operator, {"name": name, "role": role, "csr": csr}, key=f"register-{name}")
+    check(response.status_code == 201, f"register {name}: {response.status_code} {response.text}")
+    registered = response.json()
+    open(path(name + ".crt"), "w").write(registered["certificate"])
+    clients[name] = (path(name + ".crt"), path(name + ".key"))
+    der = base64.b64decode("".join(registered["certificate"].strip().splitlines()[1:-1]))
+    check(registered["certificateSha256"] == hashlib.sha256(der).hexdigest(), "registration names the certificate's SHA-256")
+    check(registered["role"] == role, f"role {registered}")
+    # The same registration retried with its key: the same certificate, nothing new issued.
+    again = post("/v1/clients", operator, {"name": name, "role": role, "csr": csr}, key=f"register-{name}")
+    check(again.status_code == 201 and again.headers.get("Idempotent-Replayed") == "true", f"replayed registration: {again.status_code} {again.headers}")
+    check(again.json()["serial"] == registered["serial"], "a replayed registration returns the first certificate")
+clerk, auditor = clients["odr-platform"], clients["court-auditor"]
+clerk_sha256 = json.loads(json.dumps(get("/v1/whoami", clerk).json()))["certificateSha256"]
+check(get("/v1/whoami", auditor).json()["role"] == "auditor", "auditor whoami")
+problem(post("/v1/clients", clerk, {"name": "x", "role": "operator", "csr": "x"}), 403, "forbidden")
+problem(get("/v1/clients", auditor), 403, "forbidden")
+problem(get("/metrics", clerk), 403, "forbidden")
+check(get("/metrics", operator).status_code == 200, "the operator reads metrics")
+listed = get("/v1/clients", operator).json()["clients"]
+check(sorted(c["name"] for c in listed) == ["court-auditor", "odr-platform", "operator"], f"client list {listed}")
+
+# --- A party's signing certificate, a document and its CMS signature ------------------------------
+
+signer_csr = new_key_and_csr("party", "/CN=Party A/O=Example Trading Ltd")
+response = post("/v1/certificates", operator, {"profile": "signer", "csr": signer_csr})
+check(response.status_code == 201, f"signer certificate: {response.status_code} {response.text}")
+open(path("party.crt"), "w").write(response.json()["certificate"])
+problem(post("/v1/certificates", operator, {"profile": "tls-server", "csr": signer_csr}), 422, "schema-violation")
+
+document = b"Exhibit C-7: the bill of lading, as received on 2026-11-20.\n" * 50
+open(path("exhibit.pdf"), "wb").write(document)
+openssl("cms", "-sign", "-binary", "-cades", "-md", "sha256", "-in", path("exhibit.pdf"), "-signer", path("party.crt"),
+        "-inkey", path("party.key"), "-outform", "DER", "-out", path("exhibit.p7s"))
+cert_der = base64.b64decode("".join(open(path("party.crt")).read().strip().splitlines()[1:-1]))
+signature = base64.b64encode(open(path("exhibit.p7s"), "rb").read()).decode()
+deposit = {
+    "case": "ODR-2026-0042",
+    "document": {"digests": [{"algorithm": "sha-256", "value": base64.b64encode(hashlib.sha256(document).digest()).decode()}],
+                 "size": len(document), "mediaType": "application/pdf"},
+    "submitter": {"certificate": base64.b64encode(cert_der).decode(), "signature": signature},
+    "description": "bill of lading",
+}
+
+# --- Denials and bad input change nothing ---------------------------------------------------------
+
+problem(post("/v1/evidence", None, deposit), 401, "client-certificate-required")
+problem(post("/v1/evidence", auditor, deposit), 403, "forbidden")
+problem(post("/v1/evidence", clerk, data_="{}", headers={"Content-Type": "text/plain"}), 415, "unsupported-media-type")
+problem(post("/v1/evidence", clerk, data_="{\"case\": "), 400, "malformed-json")
+problem(post("/v1/evidence", clerk, data_="[1, 2"), 400, "malformed-json")
+bad_base64 = json.loads(json.dumps(deposit))
+bad_base64["submitter"]["signature"] = "not base64!"
+problem(post("/v1/evidence", clerk, bad_base64), 400, "malformed-base64")
+missing = {k: v for k, v in deposit.items() if k != "case"}
+problem(post("/v1/evidence", clerk, missing), 422, "schema-violation")
+unknown_member = dict(deposit, colour="blue")
+problem(post("/v1/evidence", clerk, unknown_member), 422, "schema-violation")
+other_document = json.loads(json.dumps(deposit))
+other_document["document"]["digests"][0]["value"] = base64.b64encode(hashlib.sha256(b"another").digest()).decode()
+problem(post("/v1/evidence", clerk, other_document), 422, "digest-mismatch")
+garbage_cms = json.loads(json.dumps(deposit))
+garbage_cms["submitter"]["signature"] = base64.b64encode(b"\x30\x03\x02\x01\x01").decode()
+problem(post("/v1/evidence", clerk, garbage_cms), 422, "bad-signature")
+problem(post("/v1/clients", operator, data_="x" * (200 * 1024)), 413, "body-too-large")
+problem(get("/v1/entries/999999", clerk), 404, "not-found")
+problem(get("/v1/entries/abc", clerk), 400, "invalid-parameter")
+problem(post("/v1/evidence", clerk, deposit, key="k" * 256), 400, "invalid-idempotency-key")
+still_serving()
+
+# --- Deposit, once per key ------------------------------------------------------------------------
+
+response = post("/v1/evidence", clerk, deposit, key="deposit-1")
+check(response.status_code == 201, f"deposit: {response.status_code} {response.text}")
+receipt = response.json()
+seq = receipt["seq"]
+check(response.headers.get("Location") == f"/v1/entries/{seq}", f"Location {response.headers.get('Location')}")
+again = post("/v1/evidence", clerk, deposit, key="deposit-1")
+check(again.status_code == 201 and again.json() == receipt and again.headers.get("Idempotent-Replayed") == "true", f"replay: {again.text}")
+problem(post("/v1/evidence", clerk, dict(deposit, description="changed"), key="deposit-1"), 422, "idempotency-key-reused")
+# Keys are the client's own: the same key from another clerk would be another request (not tried
+# here: one clerk), and the auditor's denial above appended nothing.
+next_entry_absent(seq + 1)
+
+# The ledger names the client that asked.
+entry = get(f"/v1/entries/{seq}", auditor).json()
+body = json.loads(base64.b64decode(entry["entry"]))["body"]
+check(body["requestedBy"] == {"clientCertificateSha256": clerk_sha256}, f"requestedBy {body.get('requestedBy')}")
+check(entry["type"] == "evidence" and entry["leafHash"] == receipt["leafHash"], f"entry {entry['type']}")
+
+# Hash-for-me: the bytes are hashed, not kept.
+by_content = {k: v for k, v in deposit.items() if k != "document"}
+by_content["content"] = base64.b64encode(document).decode()
+by_content["mediaType"] = "application/pdf"
+response = post("/v1/evidence", clerk, by_content, key="deposit-2")
+check(response.status_code == 201 and response.json()["seq"] == seq + 1, f"deposit by content: {response.status_code} {response.text}")
+both = dict(by_content, document=deposit["document"])
+del both["mediaType"]
+problem(post("/v1/evidence", clerk, both), 422, "schema-violation")
+
+# --- A retry after a cut connection never makes a second entry ------------------------------------
+
+url = urllib.parse.urlsplit(api)
+context = ssl.create_default_context(cafile=ca)
+context.load_cert_chain(*clerk)
+cut_body = json.dumps(dict(deposit, description="sent, then the connection was cut")).encode()
+for attempt, cut_after in enumerate([len(cut_body) // 2, len(cut_body)]):
+    with socket.create_connection((url.hostname, url.port)) as raw, context.wrap_socket(raw, server_hostname="localhost") as tls:
+        head = (f"POST /v1/evidence HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(cut_body)}\r\nIdempotency-Key: cut-{attempt}\r\n\r\n").encode()
+        tls.sendall(head + cut_body[:cut_after])
+    # The client timed out (here: hung up) and retries with the same key, backing off while the
+    # first request is still being handled (409), as the Idempotency-Key draft expects.
+    for _ in range(100):
+        retry = post("/v1/evidence", clerk, None, key=f"cut-{attempt}", data_=cut_body)
+        if retry.status_code != 409:
+            break
+        check(retry.json()["type"].endswith("idempotency-key-in-progress"), f"409 type {retry.text}")
+        time.sleep(0.1)
+    check(retry.status_code == 201, f"retry after cut {attempt}: {retry.status_code} {retry.text}")
+    replay = post("/v1/evidence", clerk, None, key=f"cut-{attempt}", data_=cut_body)
+    check(replay.json()["seq"] == retry.json()["seq"], "a second retry names the same entry")
+last_seq = retry.json()["seq"]
+check(last_seq == seq + 3, f"two cut requests made exactly two entries: {last_seq} vs {seq}")
+next_entry_absent(last_seq + 1)
+still_serving()
+
+# --- Bundle and trust file, verified offline by `notarium verify` ---------------------------------
+
+response = get(f"/v1/entries/{seq}/bundle", auditor)
+check(response.status_code == 200, f"bundle: {response.status_code} {response.text[:300]}")
+open(path("evidence.bundle"), "wb").write(response.content)
+response = get("/v1/trust", clerk)
+check(response.status_code == 200, f"trust: {response.status_code}")
+open(path("trust.json"), "wb").write(response.content)
+verified = subprocess.run([notarium, "verify", path("evidence.bundle"), "--trust", path("trust.json"), "--document", path("exhibit.pdf")],
+                          capture_output=True, text=True)
+check(verified.returncode == 0, f"notarium verify: {verified.returncode} {verified.stdout} {verified.stderr}")
+tampered = subprocess.run([notarium, "verify", path("evidence.bundle"), "--trust", path("trust.json"), "--document", path("party.crt")],
+                          capture_output=True, text=True)
+check(tampered.returncode == 1, f"verify with another document must fail: {tampered.returncode}")
+problem(get("/v1/entries/0/bundle", auditor), 404, "not-found")  # entry 0 is the CA's, not evidence
+problem(get("/v1/services/nope/bundle", auditor), 404, "not-found")
+problem(get("/v1/awards/nope/bundle", auditor), 404, "not-found")
+
+# --- Revocation locks the clerk out at once ---------------------------------------------------------
+
+serial = next(c for c in get("/v1/clients", operator).json()["clients"] if c["name"] == "odr-platform")["serial"]
+problem(post(f"/v1/certificates/{serial}/revocation", operator, {"reason": "no-such-reason"}), 422, "schema-violation")
+problem(post("/v1/certificates/00112233/revocation", operator, {"reason": "superseded"}), 404, "not-found")
+revoked = post(f"/v1/certificates/{serial}/revocation", operator, {"reason": "affiliationChanged"})
+check(revoked.status_code == 200 and revoked.json()["status"] == "revoked", f"revocation: {revoked.status_code} {revoked.text}")
+check(post(f"/v1/certificates/{serial}/revocation", operator, {"reason": "affiliationChanged"}).json() == revoked.json(), "a repeated revocation answers the same")
+problem(post(f"/v1/certificates/{serial}/revocation", operator, {"reason": "keyCompromise"}), 409, "already-revoked")
+problem(get("/v1/whoami", clerk), 401, "client-revoked")
+problem(post("/v1/evidence", clerk, deposit, key="after-revocation"), 401, "client-revoked")
+next_entry_absent(last_seq + 2)  # +1 is the certificate-revoked entry
+still_serving()
+print("api e2e: all checks passed")
