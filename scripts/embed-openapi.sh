@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Writes Sources/NotariumServer/OpenAPIDocument.swift from docs/openapi.yaml, so that notariumd
 # serves the contract at /v1/openapi.yaml from its own binary (no resource files to install).
-# Run after editing docs/openapi.yaml; OpenAPIContractTests fails while the two differ.
+# Run after editing docs/openapi.yaml; APITests fails while the two differ.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 {

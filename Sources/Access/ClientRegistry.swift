@@ -61,7 +61,8 @@ public final class ClientRegistry: Sendable {
                 return batch
             }
         } catch {
-            throw AccessError(.issuance, "\(error.code.rawValue): \(error.reason)")
+            // The request's fault (a bad CSR, a refused key) or the appliance's (storage, ledger).
+            throw AccessError(error.isClientError ? .issuance : .storage, "\(error.code.rawValue): \(error.reason)")
         }
         let certificate = issued.certificate
         return (ClientRecord(name: name, role: role, certificateSHA256: certificate.sha256Fingerprint, serialHex: certificate.serialHex, registeredAt: registeredAt), certificate)
@@ -76,7 +77,7 @@ public final class ClientRegistry: Sendable {
         }
         let digest = TimeStampHash.sha256.digest(der)
         guard let record = try accessList.client(certificateSHA256: digest) else {
-            throw AccessError(.unknownClient, "the client certificate (SHA-256 \(hex(digest))) is not a registered API client of this appliance")
+            throw AccessError(.unknownClient, "the client certificate (SHA-256 \(hex(digest).lowercased())) is not a registered API client of this appliance")
         }
         let stored: CertificateRecord?
         do {

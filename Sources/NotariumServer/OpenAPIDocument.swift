@@ -4,5 +4,1536 @@
 enum OpenAPIDocument {
     static let yaml = #"""
 openapi: 3.1.0
+info:
+  title: Notarium API
+  version: 0.1.0
+  summary: Evidence notarization appliance, HTTPS listener (api.listen).
+  description: |
+    The authenticated /v1 API of a Notarium appliance and the public endpoints that the HTTPS
+    listener also serves. The prose reference is docs/api.md; this contract describes the same
+    behaviour.
+
+    Authentication is mutual TLS. The /v1 operations (except /v1/openapi.yaml) need a client
+    certificate that this appliance's CA issued with the tls-client profile and that an operator
+    registered with a role (clerk, auditor or operator). A client without a certificate still
+    connects and may use the public operations.
+
+    Every error is an RFC 9457 problem (application/problem+json) whose `type` is
+    `urn:notarium:problem:<name>`. The names are listed in docs/api.md section 5.
+
+    JSON request bodies are strict: integers only (within +/-(2^53-1)), no repeated member names,
+    UTF-8, at most 64 levels deep, and no members other than those listed (422
+    schema-violation). Base64 is the canonical padded standard alphabet and never empty (400
+    malformed-base64 otherwise). JSON responses are canonical JSON (RFC 8785).
+
+    Path parameters are matched as sent and are not percent-decoded.
+  license:
+    name: See the repository
+servers:
+  - url: https://localhost:8443
+    description: The default api.listen with the default api.hostnames.
+tags:
+  - name: api
+    description: Authenticated operations (mutual TLS, docs/api.md section 3).
+  - name: health
+  - name: ledger
+    description: Public, read-only (docs/ledger-format.md section 8.2).
+  - name: ca
+    description: Public CA endpoints (docs/pki.md sections 8 and 9).
+  - name: tsa
+    description: RFC 3161 time-stamp authority (docs/tsa.md).
+  - name: operations
+paths:
+  /v1/whoami:
+    get:
+      tags: [api]
+      operationId: whoami
+      summary: The calling client, its role and the actions the role grants
+      description: Any registered client.
+      security:
+        - clientCertificate: []
+      responses:
+        '200':
+          description: The client.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/WhoAmI'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '500':
+          $ref: '#/components/responses/InternalError'
+        default:
+          $ref: '#/components/responses/Problem'
+  /v1/evidence:
+    post:
+      tags: [api]
+      operationId: depositEvidence
+      summary: Deposit a party's signed document in a case (an evidence entry)
+      description: |
+        Role clerk (deposit-evidence). The document is described by its digests, size and media
+        type (`document`), or given as base64 bytes (`content`, with `mediaType`) that the
+        appliance hashes and does not keep. The submitter's CMS signature must verify over the
+        document and be made with a valid, unrevoked signer certificate of this CA. Body at most
+        16 MiB (16,777,216 bytes). Supports Idempotency-Key (docs/api.md section 4).
+      security:
+        - clientCertificate: []
+      parameters:
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/EvidenceDeposit'
+      responses:
+        '201':
+          description: The entry is durable; its receipt. On a replay, the first receipt again.
+          headers:
+            Location:
+              $ref: '#/components/headers/EntryLocation'
+            Idempotent-Replayed:
+              $ref: '#/components/headers/IdempotentReplayed'
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/Receipt'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '408':
+          $ref: '#/components/responses/RequestTimeout'
+        '409':
+          $ref: '#/components/responses/Conflict'
+        '413':
+          $ref: '#/components/responses/ContentTooLarge'
+        '415':
+          $ref: '#/components/responses/UnsupportedMediaType'
+        '422':
+          $ref: '#/components/responses/UnprocessableContent'
+        '500':
+          $ref: '#/components/responses/InternalError'
+        '503':
+          $ref: '#/components/responses/ServiceUnavailable'
+        default:
+          $ref: '#/components/responses/Problem'
+  /v1/entries/{seq}:
+    get:
+      tags: [api]
+      operationId: getEntryWithProofs
+      summary: A ledger entry with its inclusion proof, checkpoint and own time-stamp token
+      description: Roles clerk, auditor, operator (read-entries).
+      security:
+        - clientCertificate: []
+      parameters:
+        - $ref: '#/components/parameters/Seq'
+      responses:
+        '200':
+          description: The entry and what proves it.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/EntryWithProofs'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '500':
+          $ref: '#/components/responses/InternalError'
+        default:
+          $ref: '#/components/responses/Problem'
+  /v1/entries/{seq}/bundle:
+    get:
+      tags: [api]
+      operationId: getEvidenceBundle
+      summary: The bundle (offline proof file) of one evidence entry
+      description: Roles clerk, auditor (export-bundles). 404 when the entry is not evidence.
+      security:
+        - clientCertificate: []
+      parameters:
+        - $ref: '#/components/parameters/Seq'
+      responses:
+        '200':
+          $ref: '#/components/responses/Bundle'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '422':
+          $ref: '#/components/responses/UnprocessableContent'
+        '500':
+          $ref: '#/components/responses/InternalError'
+        '503':
+          $ref: '#/components/responses/ServiceUnavailable'
+        default:
+          $ref: '#/components/responses/Problem'
+  /v1/services/{id}/bundle:
+    get:
+      tags: [api]
+      operationId: getServiceBundle
+      summary: The bundle of a service with all its events
+      description: Roles clerk, auditor (export-bundles).
+      security:
+        - clientCertificate: []
+      parameters:
+        - $ref: '#/components/parameters/ServiceID'
+      responses:
+        '200':
+          $ref: '#/components/responses/Bundle'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '422':
+          $ref: '#/components/responses/UnprocessableContent'
+        '500':
+          $ref: '#/components/responses/InternalError'
+        '503':
+          $ref: '#/components/responses/ServiceUnavailable'
+        default:
+          $ref: '#/components/responses/Problem'
+  /v1/awards/{id}/bundle:
+    get:
+      tags: [api]
+      operationId: getAwardBundle
+      summary: The bundle of an award
+      description: Roles clerk, auditor (export-bundles).
+      security:
+        - clientCertificate: []
+      parameters:
+        - $ref: '#/components/parameters/AwardID'
+      responses:
+        '200':
+          $ref: '#/components/responses/Bundle'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '422':
+          $ref: '#/components/responses/UnprocessableContent'
+        '500':
+          $ref: '#/components/responses/InternalError'
+        '503':
+          $ref: '#/components/responses/ServiceUnavailable'
+        default:
+          $ref: '#/components/responses/Problem'
+  /v1/trust:
+    get:
+      tags: [api]
+      operationId: getTrustFile
+      summary: The trust file that this appliance's bundles verify with
+      description: Roles clerk, auditor (export-bundles).
+      security:
+        - clientCertificate: []
+      responses:
+        '200':
+          description: The trust file (docs/bundle-format.md section 8).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/TrustFile'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '500':
+          $ref: '#/components/responses/InternalError'
+        default:
+          $ref: '#/components/responses/Problem'
+  /v1/clients:
+    get:
+      tags: [api]
+      operationId: listClients
+      summary: Every registered API client, revoked ones included
+      description: Role operator (manage-clients).
+      security:
+        - clientCertificate: []
+      responses:
+        '200':
+          description: The access list.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/ClientList'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '500':
+          $ref: '#/components/responses/InternalError'
+        default:
+          $ref: '#/components/responses/Problem'
+    post:
+      tags: [api]
+      operationId: registerClient
+      summary: Register an API client (a tls-client certificate from a CSR, and a role)
+      description: |
+        Role operator (manage-clients). Body at most 64 KiB. The certificate, the access-list
+        record and the certificate-issued ledger entry are written in one atomic batch. Supports
+        Idempotency-Key (docs/api.md section 4).
+      security:
+        - clientCertificate: []
+      parameters:
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/ClientRegistration'
+      responses:
+        '201':
+          description: The registered client, its certificate and the CA chain. On a replay, the first answer again.
+          headers:
+            Idempotent-Replayed:
+              $ref: '#/components/headers/IdempotentReplayed'
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/RegisteredClient'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '408':
+          $ref: '#/components/responses/RequestTimeout'
+        '409':
+          $ref: '#/components/responses/Conflict'
+        '413':
+          $ref: '#/components/responses/ContentTooLarge'
+        '415':
+          $ref: '#/components/responses/UnsupportedMediaType'
+        '422':
+          $ref: '#/components/responses/UnprocessableContent'
+        '500':
+          $ref: '#/components/responses/InternalError'
+        default:
+          $ref: '#/components/responses/Problem'
+  /v1/certificates:
+    post:
+      tags: [api]
+      operationId: issueSignerCertificate
+      summary: Issue a signer certificate from a CSR
+      description: |
+        Role operator (manage-clients). Body at most 64 KiB. Only the signer profile is issued
+        here; API clients are registered with POST /v1/clients. Not idempotent: an
+        Idempotency-Key header is ignored, and each call issues a certificate.
+      security:
+        - clientCertificate: []
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/SignerCertificateRequest'
+      responses:
+        '201':
+          description: The issued certificate's summary, the certificate and the CA chain.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/IssuedCertificate'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '408':
+          $ref: '#/components/responses/RequestTimeout'
+        '413':
+          $ref: '#/components/responses/ContentTooLarge'
+        '415':
+          $ref: '#/components/responses/UnsupportedMediaType'
+        '422':
+          $ref: '#/components/responses/UnprocessableContent'
+        '500':
+          $ref: '#/components/responses/InternalError'
+        default:
+          $ref: '#/components/responses/Problem'
+  /v1/certificates/{serial}/revocation:
+    post:
+      tags: [api]
+      operationId: revokeCertificate
+      summary: Revoke a certificate this CA issued
+      description: |
+        Role operator (manage-clients). Body at most 4 KiB. A client whose certificate is revoked
+        is refused from its next request. Revoking again with the same reason answers 200 with
+        the stored record and appends nothing; with another reason, 409 already-revoked.
+      security:
+        - clientCertificate: []
+      parameters:
+        - $ref: '#/components/parameters/Serial'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/RevocationRequest'
+      responses:
+        '200':
+          description: The certificate's record, now revoked.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CertificateSummary'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '408':
+          $ref: '#/components/responses/RequestTimeout'
+        '409':
+          $ref: '#/components/responses/Conflict'
+        '413':
+          $ref: '#/components/responses/ContentTooLarge'
+        '415':
+          $ref: '#/components/responses/UnsupportedMediaType'
+        '422':
+          $ref: '#/components/responses/UnprocessableContent'
+        '500':
+          $ref: '#/components/responses/InternalError'
+        default:
+          $ref: '#/components/responses/Problem'
+  /v1/openapi.yaml:
+    get:
+      tags: [api]
+      operationId: getOpenAPIContract
+      summary: This contract
+      description: Public (no client certificate), HTTPS listener only.
+      security: []
+      responses:
+        '200':
+          description: The OpenAPI 3.1 document.
+          content:
+            application/yaml:
+              schema:
+                type: string
+        default:
+          $ref: '#/components/responses/Problem'
+  /healthz:
+    get:
+      tags: [health]
+      operationId: health
+      summary: Whether the appliance can read its database
+      security: []
+      responses:
+        '200':
+          description: Healthy.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/Health'
+        '503':
+          $ref: '#/components/responses/ServiceUnavailable'
+        default:
+          $ref: '#/components/responses/Problem'
+  /ledger/checkpoint:
+    get:
+      tags: [ledger]
+      operationId: getLatestCheckpoint
+      summary: The latest checkpoint's signed note (C2SP signed-note)
+      security: []
+      responses:
+        '200':
+          description: The signed note, text/plain; charset=utf-8.
+          content:
+            text/plain:
+              schema:
+                type: string
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '500':
+          $ref: '#/components/responses/InternalError'
+        default:
+          $ref: '#/components/responses/Problem'
+  /ledger/entries/{seq}:
+    get:
+      tags: [ledger]
+      operationId: getLedgerEntry
+      summary: One entry's exact canonical bytes
+      security: []
+      parameters:
+        - $ref: '#/components/parameters/Seq'
+      responses:
+        '200':
+          description: The entry, byte for byte as the leaf hash commits to it (immutable).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/LedgerEntry'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '500':
+          $ref: '#/components/responses/InternalError'
+        default:
+          $ref: '#/components/responses/Problem'
+  /ledger/proof/inclusion:
+    get:
+      tags: [ledger]
+      operationId: getInclusionProof
+      summary: RFC 9162 inclusion proof of entry `index` in the tree of `size` entries
+      security: []
+      parameters:
+        - name: index
+          in: query
+          required: true
+          schema:
+            $ref: '#/components/schemas/DecimalUInt64'
+        - name: size
+          in: query
+          required: true
+          schema:
+            $ref: '#/components/schemas/DecimalUInt64'
+      responses:
+        '200':
+          description: The proof.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/InclusionProof'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '500':
+          $ref: '#/components/responses/InternalError'
+        default:
+          $ref: '#/components/responses/Problem'
+  /ledger/proof/consistency:
+    get:
+      tags: [ledger]
+      operationId: getConsistencyProof
+      summary: RFC 9162 consistency proof from the tree of `from` entries to the tree of `to`
+      security: []
+      parameters:
+        - name: from
+          in: query
+          required: true
+          schema:
+            $ref: '#/components/schemas/DecimalUInt64'
+        - name: to
+          in: query
+          required: true
+          schema:
+            $ref: '#/components/schemas/DecimalUInt64'
+      responses:
+        '200':
+          description: The proof.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/ConsistencyProof'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '500':
+          $ref: '#/components/responses/InternalError'
+        default:
+          $ref: '#/components/responses/Problem'
+  /ledger/entries/{seq}/timestamp:
+    get:
+      tags: [ledger]
+      operationId: getEntryTimestamp
+      summary: The entry's own RFC 3161 token, in a granted TimeStampResp
+      description: |
+        Evidence, service and award entries only (404 no-own-timestamp for other types). Stamped
+        on the spot when the background stamper has not reached the entry yet; 503 when the TSA
+        cannot stamp.
+      security: []
+      parameters:
+        - $ref: '#/components/parameters/Seq'
+      responses:
+        '200':
+          $ref: '#/components/responses/TimeStampReply'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '500':
+          $ref: '#/components/responses/InternalError'
+        '503':
+          $ref: '#/components/responses/ServiceUnavailable'
+        default:
+          $ref: '#/components/responses/Problem'
+  /ledger/checkpoints/{size}:
+    get:
+      tags: [ledger]
+      operationId: getCheckpoint
+      summary: The signed note of the checkpoint cut at `size`
+      security: []
+      parameters:
+        - $ref: '#/components/parameters/TreeSize'
+      responses:
+        '200':
+          description: The signed note, text/plain; charset=utf-8 (immutable).
+          content:
+            text/plain:
+              schema:
+                type: string
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '500':
+          $ref: '#/components/responses/InternalError'
+        default:
+          $ref: '#/components/responses/Problem'
+  /ledger/checkpoints/{size}/timestamp:
+    get:
+      tags: [ledger]
+      operationId: getCheckpointTimestamp
+      summary: The RFC 3161 token over that checkpoint's note body, in a granted TimeStampResp
+      security: []
+      parameters:
+        - $ref: '#/components/parameters/TreeSize'
+      responses:
+        '200':
+          $ref: '#/components/responses/TimeStampReply'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '500':
+          $ref: '#/components/responses/InternalError'
+        '503':
+          $ref: '#/components/responses/ServiceUnavailable'
+        default:
+          $ref: '#/components/responses/Problem'
+  /ca/crl:
+    get:
+      tags: [ca]
+      operationId: getIssuingCRL
+      summary: The issuing CA's current CRL (DER)
+      security: []
+      responses:
+        '200':
+          $ref: '#/components/responses/CRL'
+        default:
+          $ref: '#/components/responses/Problem'
+  /ca/root.crl:
+    get:
+      tags: [ca]
+      operationId: getRootCRL
+      summary: The root CA's current CRL (DER)
+      security: []
+      responses:
+        '200':
+          $ref: '#/components/responses/CRL'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        default:
+          $ref: '#/components/responses/Problem'
+  /ca/certs:
+    get:
+      tags: [ca]
+      operationId: getCAChain
+      summary: The issuing CA and the root, PEM
+      security: []
+      responses:
+        '200':
+          $ref: '#/components/responses/PEMChain'
+        default:
+          $ref: '#/components/responses/Problem'
+  /ca/root:
+    get:
+      tags: [ca]
+      operationId: getRootCertificate
+      summary: The root CA certificate (DER)
+      security: []
+      responses:
+        '200':
+          $ref: '#/components/responses/DERCertificate'
+        default:
+          $ref: '#/components/responses/Problem'
+  /ca/issuing:
+    get:
+      tags: [ca]
+      operationId: getIssuingCertificate
+      summary: The issuing CA certificate (DER)
+      security: []
+      responses:
+        '200':
+          $ref: '#/components/responses/DERCertificate'
+        default:
+          $ref: '#/components/responses/Problem'
+  /ocsp:
+    post:
+      tags: [ca]
+      operationId: ocspPost
+      summary: OCSP (RFC 6960) over POST
+      description: |
+        Always HTTP 200 with an OCSP response, also for malformedRequest (a body that does not
+        parse, or one over 16 KiB) and unauthorized: OCSP clients read the status from the
+        response.
+      security: []
+      requestBody:
+        required: true
+        description: |
+          A DER OCSPRequest. The content type is not checked: application/ocsp-request is what
+          OCSP clients send, and any other (such as application/octet-stream) is read the same way.
+        content:
+          application/ocsp-request:
+            schema:
+              type: string
+              contentMediaType: application/ocsp-request
+          application/octet-stream:
+            schema:
+              type: string
+              contentMediaType: application/octet-stream
+      responses:
+        '200':
+          $ref: '#/components/responses/OCSPResponse'
+        default:
+          $ref: '#/components/responses/Problem'
+  /ocsp/{request}:
+    get:
+      tags: [ca]
+      operationId: ocspGet
+      summary: OCSP (RFC 6960 Appendix A) over GET
+      description: The DER OCSPRequest in base64, then URL-encoded. Always HTTP 200, as POST /ocsp.
+      security: []
+      parameters:
+        - name: request
+          in: path
+          required: true
+          schema:
+            type: string
+            minLength: 1
+      responses:
+        '200':
+          $ref: '#/components/responses/OCSPResponse'
+        default:
+          $ref: '#/components/responses/Problem'
+  /tsa:
+    post:
+      tags: [tsa]
+      operationId: timeStamp
+      summary: RFC 3161 time-stamp request
+      description: |
+        HTTP 200 with a TimeStampResp (a token or a rejection with its failure code) for every
+        request whose body was read. Body at most 64 KiB. When api.tsa-client-certificate is
+        true, a registered client's certificate (any role) is needed (401 without one).
+        GET, PUT, DELETE and PATCH get 405 with Allow: POST.
+      security:
+        - {}
+        - clientCertificate: []
+      requestBody:
+        required: true
+        content:
+          application/timestamp-query:
+            schema:
+              type: string
+              contentMediaType: application/timestamp-query
+      responses:
+        '200':
+          $ref: '#/components/responses/TimeStampReply'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '413':
+          $ref: '#/components/responses/ContentTooLarge'
+        '415':
+          $ref: '#/components/responses/UnsupportedMediaType'
+        '500':
+          $ref: '#/components/responses/InternalError'
+        default:
+          $ref: '#/components/responses/Problem'
+  /tsa/certs:
+    get:
+      tags: [tsa]
+      operationId: getTSAChain
+      summary: The TSA certificate, the issuing CA and the root, PEM
+      security: []
+      responses:
+        '200':
+          $ref: '#/components/responses/PEMChain'
+        default:
+          $ref: '#/components/responses/Problem'
+  /metrics:
+    get:
+      tags: [operations]
+      operationId: metrics
+      summary: Prometheus text exposition (version 0.0.4)
+      description: On the HTTPS listener, role operator (read-metrics). Public on the plain HTTP listener.
+      security:
+        - clientCertificate: []
+      responses:
+        '200':
+          description: The metrics, text/plain; version=0.0.4; charset=utf-8.
+          content:
+            text/plain:
+              schema:
+                type: string
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '500':
+          $ref: '#/components/responses/InternalError'
+        default:
+          $ref: '#/components/responses/Problem'
+components:
+  securitySchemes:
+    clientCertificate:
+      type: mutualTLS
+      description: |
+        A tls-client certificate from this appliance's CA, registered as an API client (POST
+        /v1/clients or `notarium client issue`). The role is kept by the appliance, not in the
+        certificate. Revocation takes effect on the next request.
+  parameters:
+    Seq:
+      name: seq
+      in: path
+      required: true
+      description: An entry's sequence number, decimal, without sign or leading zeros.
+      schema:
+        $ref: '#/components/schemas/DecimalUInt64'
+    TreeSize:
+      name: size
+      in: path
+      required: true
+      description: A tree size, decimal, without sign or leading zeros.
+      schema:
+        $ref: '#/components/schemas/DecimalUInt64'
+    ServiceID:
+      name: id
+      in: path
+      required: true
+      description: |
+        A service identifier (docs/records.md section 4). Identifiers may also contain ':' sent
+        unencoded (path parameters are not percent-decoded); one containing '/' cannot be
+        addressed here.
+      schema:
+        $ref: '#/components/schemas/PathIdentifier'
+    AwardID:
+      name: id
+      in: path
+      required: true
+      description: |
+        An award identifier (docs/records.md section 4). Identifiers may also contain ':' sent
+        unencoded (path parameters are not percent-decoded); one containing '/' cannot be
+        addressed here.
+      schema:
+        $ref: '#/components/schemas/PathIdentifier'
+    Serial:
+      name: serial
+      in: path
+      required: true
+      description: |
+        The certificate's serial number in hexadecimal (either case), as GET /v1/clients and
+        `notarium ca list` show it. Colons between digits are also accepted when sent unencoded.
+      schema:
+        type: string
+        pattern: '^(?:[0-9A-Fa-f]{2})+$'
+    IdempotencyKey:
+      name: Idempotency-Key
+      in: header
+      required: false
+      description: |
+        draft-ietf-httpapi-idempotency-key-header. 1 to 255 printable ASCII characters; the
+        quoted form ("...") is accepted and unquoted. Scoped to the client certificate. A retry
+        with the same key, method, path and body bytes gets the first answer (201 with
+        Idempotent-Replayed: true); the same key with another request gets 422
+        idempotency-key-reused; while the first is handled, 409 idempotency-key-in-progress.
+      schema:
+        type: string
+        minLength: 1
+        maxLength: 255
+        pattern: '^[!-~](?:[ -~]*[!-~])?$'
+        not:
+          const: '""'
+  headers:
+    EntryLocation:
+      description: The new entry's path, /v1/entries/{seq}.
+      required: true
+      schema:
+        type: string
+        pattern: '^/v1/entries/(?:0|[1-9][0-9]*)$'
+    IdempotentReplayed:
+      description: Present, with the value true, when the answer is a replay of an earlier request with the same Idempotency-Key.
+      required: false
+      schema:
+        type: string
+        const: 'true'
+    ContentDisposition:
+      description: attachment; filename="evidence-SEQ.bundle.json" (service-ID, award-ID).
+      required: true
+      schema:
+        type: string
+  responses:
+    Problem:
+      description: An RFC 9457 problem.
+      content:
+        application/problem+json:
+          schema:
+            $ref: '#/components/schemas/Problem'
+    BadRequest:
+      description: |
+        malformed-json, malformed-base64, invalid-parameter, missing-parameter, invalid-range,
+        invalid-idempotency-key.
+      content:
+        application/problem+json:
+          schema:
+            $ref: '#/components/schemas/Problem'
+    Unauthorized:
+      description: |
+        client-certificate-required, unknown-client, client-revoked, client-expired: the client
+        is not recognised.
+      content:
+        application/problem+json:
+          schema:
+            $ref: '#/components/schemas/Problem'
+    Forbidden:
+      description: forbidden, the client's role does not grant this action.
+      content:
+        application/problem+json:
+          schema:
+            $ref: '#/components/schemas/Problem'
+    NotFound:
+      description: not-found, size-beyond-tree, no-checkpoint, no-own-timestamp.
+      content:
+        application/problem+json:
+          schema:
+            $ref: '#/components/schemas/Problem'
+    RequestTimeout:
+      description: body-timeout, the body did not arrive within api.body-timeout-seconds. The connection is closed.
+      content:
+        application/problem+json:
+          schema:
+            $ref: '#/components/schemas/Problem'
+    Conflict:
+      description: idempotency-key-in-progress, already-revoked, conflict.
+      content:
+        application/problem+json:
+          schema:
+            $ref: '#/components/schemas/Problem'
+    ContentTooLarge:
+      description: body-too-large, the body (or its declared Content-Length) is over the endpoint's limit. The connection is closed.
+      content:
+        application/problem+json:
+          schema:
+            $ref: '#/components/schemas/Problem'
+    UnsupportedMediaType:
+      description: unsupported-media-type.
+      content:
+        application/problem+json:
+          schema:
+            $ref: '#/components/schemas/Problem'
+    UnprocessableContent:
+      description: |
+        schema-violation, invalid-record, bad-signature, digest-mismatch, signer-refused,
+        service-rule, invalid-client, issuance-failed, malformed-csr, csr-signature-invalid,
+        forbidden-key, subject-refused, revocation-refused, idempotency-key-reused.
+      content:
+        application/problem+json:
+          schema:
+            $ref: '#/components/schemas/Problem'
+    InternalError:
+      description: internal, storage, ledger, server-identity, stored-token-unreadable, tsa-failure. The cause is in the appliance's log.
+      content:
+        application/problem+json:
+          schema:
+            $ref: '#/components/schemas/Problem'
+    ServiceUnavailable:
+      description: unavailable, timestamp-unavailable, database-unavailable. Retry later.
+      content:
+        application/problem+json:
+          schema:
+            $ref: '#/components/schemas/Problem'
+    Bundle:
+      description: The bundle, canonical JSON (docs/bundle-format.md).
+      headers:
+        Content-Disposition:
+          $ref: '#/components/headers/ContentDisposition'
+      content:
+        application/json:
+          schema:
+            $ref: '#/components/schemas/Bundle'
+    TimeStampReply:
+      description: A DER TimeStampResp (RFC 3161).
+      content:
+        application/timestamp-reply:
+          schema:
+            type: string
+            contentMediaType: application/timestamp-reply
+    CRL:
+      description: A DER CRL.
+      content:
+        application/pkix-crl:
+          schema:
+            type: string
+            contentMediaType: application/pkix-crl
+    DERCertificate:
+      description: A DER X.509 certificate.
+      content:
+        application/pkix-cert:
+          schema:
+            type: string
+            contentMediaType: application/pkix-cert
+    PEMChain:
+      description: PEM certificates, the leaf (if any) first.
+      content:
+        application/pem-certificate-chain:
+          schema:
+            type: string
+    OCSPResponse:
+      description: A DER OCSPResponse.
+      content:
+        application/ocsp-response:
+          schema:
+            type: string
+            contentMediaType: application/ocsp-response
+  schemas:
+    Problem:
+      type: object
+      description: RFC 9457 problem details.
+      required: [type, title, status, detail]
+      additionalProperties: false
+      properties:
+        type:
+          type: string
+          description: urn:notarium:problem:<name>; the names are in docs/api.md section 5.
+          pattern: '^urn:notarium:problem:[a-z0-9-]+$'
+        title:
+          type: string
+          description: The status's reason phrase.
+        status:
+          type: integer
+          minimum: 400
+          maximum: 599
+        detail:
+          type: string
+    DecimalUInt64:
+      type: integer
+      minimum: 0
+      maximum: 18446744073709551615
+    Base64:
+      type: string
+      description: Canonical base64 (RFC 4648 section 4, padded, zero unused bits) of at least one byte.
+      minLength: 4
+      pattern: '^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)$'
+    Hash32Base64:
+      type: string
+      description: Base64 of a 32-byte hash.
+      pattern: '^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$'
+    Hash64Base64:
+      type: string
+      description: Base64 of a 64-byte hash.
+      pattern: '^[A-Za-z0-9+/]{85}[AQgw]==$'
+    Time:
+      type: string
+      description: RFC 3339 UTC with milliseconds.
+      pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$'
+    Sha256Hex:
+      type: string
+      description: SHA-256 of a certificate's DER, lower-case hex.
+      pattern: '^[0-9a-f]{64}$'
+    SerialHex:
+      type: string
+      description: A certificate serial number, upper-case hex.
+      pattern: '^(?:[0-9A-F]{2})+$'
+    PEM:
+      type: string
+      description: One or more PEM blocks.
+      pattern: '^-----BEGIN '
+    Identifier:
+      type: string
+      description: '1 to 128 of A-Z a-z 0-9 . _ : / -, starting with a letter or digit. Public, so no names.'
+      pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$'
+    PathIdentifier:
+      type: string
+      description: An identifier as a path segment (without ':' or '/', which would be percent-encoded).
+      pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$'
+    MediaType:
+      type: string
+      description: RFC 6838 type/subtype without parameters; stored lower-case.
+      maxLength: 255
+      pattern: '^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$'
+    Role:
+      type: string
+      enum: [clerk, auditor, operator]
+    Action:
+      type: string
+      enum: [deposit-evidence, record-service, register-award, read-entries, export-bundles, audit, manage-clients, read-metrics, time-stamp]
+    EntryType:
+      type: string
+      enum: [evidence, service, award, certificate-issued, certificate-revoked, key-certified]
+    Sha256Digest:
+      type: object
+      required: [algorithm, value]
+      additionalProperties: false
+      properties:
+        algorithm:
+          const: sha-256
+        value:
+          $ref: '#/components/schemas/Hash32Base64'
+    Sha512Digest:
+      type: object
+      required: [algorithm, value]
+      additionalProperties: false
+      properties:
+        algorithm:
+          const: sha-512
+        value:
+          $ref: '#/components/schemas/Hash64Base64'
+    DocumentDescription:
+      type: object
+      description: docs/records.md section 1.3.
+      required: [digests, size, mediaType]
+      additionalProperties: false
+      properties:
+        digests:
+          type: array
+          description: sha-256, optionally followed by sha-512, in that order.
+          minItems: 1
+          maxItems: 2
+          prefixItems:
+            - $ref: '#/components/schemas/Sha256Digest'
+            - $ref: '#/components/schemas/Sha512Digest'
+          items: false
+        size:
+          type: integer
+          minimum: 0
+          maximum: 9007199254740991
+        mediaType:
+          $ref: '#/components/schemas/MediaType'
+    RecordedSignature:
+      type: object
+      required: [certificate, signature]
+      additionalProperties: false
+      properties:
+        certificate:
+          description: Base64 of the signer's DER X.509 certificate, at most 16 KiB.
+          allOf:
+            - $ref: '#/components/schemas/Base64'
+          maxLength: 21848
+        signature:
+          description: Base64 of the DER CMS ContentInfo (SignedData, detached, with signed attributes), at most 64 KiB.
+          allOf:
+            - $ref: '#/components/schemas/Base64'
+          maxLength: 87384
+    CaseIdentifier:
+      description: The case the evidence belongs to.
+      allOf:
+        - $ref: '#/components/schemas/Identifier'
+    EvidenceDescription:
+      type: string
+      description: A short public note, at most 2000 characters. Public and permanent, so no personal data.
+      maxLength: 2000
+    EvidenceDeposit:
+      description: |
+        The document either described (`document`) or given as bytes to hash (`content` with
+        `mediaType`), not both.
+      oneOf:
+        - $ref: '#/components/schemas/EvidenceDepositDescribed'
+        - $ref: '#/components/schemas/EvidenceDepositContent'
+    EvidenceDepositDescribed:
+      type: object
+      required: [case, document, submitter]
+      additionalProperties: false
+      properties:
+        case:
+          $ref: '#/components/schemas/CaseIdentifier'
+        document:
+          $ref: '#/components/schemas/DocumentDescription'
+        submitter:
+          $ref: '#/components/schemas/RecordedSignature'
+        description:
+          $ref: '#/components/schemas/EvidenceDescription'
+    EvidenceDepositContent:
+      type: object
+      required: [case, content, mediaType, submitter]
+      additionalProperties: false
+      properties:
+        case:
+          $ref: '#/components/schemas/CaseIdentifier'
+        content:
+          description: |
+            The document's bytes in base64, at most 12 MiB decoded; the whole body is at most
+            16 MiB. Hashed (SHA-256 and SHA-512) and not kept.
+          allOf:
+            - $ref: '#/components/schemas/Base64'
+        mediaType:
+          $ref: '#/components/schemas/MediaType'
+        submitter:
+          $ref: '#/components/schemas/RecordedSignature'
+        description:
+          $ref: '#/components/schemas/EvidenceDescription'
+    Receipt:
+      type: object
+      required: [seq, leafHash, time, entry, bundle]
+      additionalProperties: false
+      properties:
+        seq:
+          type: integer
+          minimum: 0
+        leafHash:
+          $ref: '#/components/schemas/Hash32Base64'
+        time:
+          $ref: '#/components/schemas/Time'
+        entry:
+          type: string
+          pattern: '^/v1/entries/(?:0|[1-9][0-9]*)$'
+        bundle:
+          type: string
+          pattern: '^/v1/entries/(?:0|[1-9][0-9]*)/bundle$'
+    EntryWithProofs:
+      type: object
+      required: [seq, type, entry, leafHash, checkpoint, inclusionProof, timestamp]
+      additionalProperties: false
+      properties:
+        seq:
+          type: integer
+          minimum: 0
+        type:
+          $ref: '#/components/schemas/EntryType'
+        entry:
+          description: Base64 of the entry's canonical bytes.
+          allOf:
+            - $ref: '#/components/schemas/Base64'
+        leafHash:
+          $ref: '#/components/schemas/Hash32Base64'
+        checkpoint:
+          type: [string, 'null']
+          description: The latest checkpoint's signed note when it includes the entry, else null.
+        inclusionProof:
+          type: [object, 'null']
+          description: The proof into that checkpoint's tree, hashes from the leaf level upward; null with checkpoint.
+          required: [size, hashes]
+          additionalProperties: false
+          properties:
+            size:
+              type: integer
+              minimum: 1
+            hashes:
+              type: array
+              items:
+                $ref: '#/components/schemas/Hash32Base64'
+        timestamp:
+          type: [string, 'null']
+          description: |
+            Base64 of the entry's own RFC 3161 TimeStampToken (a bare CMS ContentInfo) for
+            evidence, service and award entries; null for other types or when the TSA cannot
+            stamp now.
+          pattern: '^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)$'
+    Bundle:
+      type: object
+      description: |
+        A Notarium bundle, version 1 (application/vnd.notarium.bundle+json inside; served as
+        application/json). Its full schema is docs/schemas/bundle.schema.json.
+      required: [mediaType, version, kind]
+      properties:
+        mediaType:
+          const: application/vnd.notarium.bundle+json
+        version:
+          const: 1
+        kind:
+          enum: [evidence, service, award]
+    TrustFile:
+      type: object
+      description: docs/bundle-format.md section 8, docs/schemas/trust.schema.json.
+      required: [mediaType, version, exportedAt, roots, ledgerKeys]
+      additionalProperties: false
+      properties:
+        mediaType:
+          const: application/vnd.notarium.trust+json
+        version:
+          const: 1
+        exportedAt:
+          $ref: '#/components/schemas/Time'
+        roots:
+          type: array
+          description: Base64 DER root certificates.
+          items:
+            $ref: '#/components/schemas/Base64'
+        ledgerKeys:
+          type: array
+          description: C2SP note verifier keys (name+hash+base64).
+          items:
+            type: string
+    ClientName:
+      type: string
+      description: 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit.
+      pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'
+    ClientRegistration:
+      description: The certificate request as PEM (`csr`) or as base64 DER (`csrDer`), exactly one of them.
+      oneOf:
+        - type: object
+          required: [name, role, csr]
+          additionalProperties: false
+          properties:
+            name:
+              $ref: '#/components/schemas/ClientName'
+            role:
+              $ref: '#/components/schemas/Role'
+            csr:
+              type: string
+              description: A PKCS#10 certificate request, PEM.
+              maxLength: 16384
+        - type: object
+          required: [name, role, csrDer]
+          additionalProperties: false
+          properties:
+            name:
+              $ref: '#/components/schemas/ClientName'
+            role:
+              $ref: '#/components/schemas/Role'
+            csrDer:
+              description: A PKCS#10 certificate request, DER in base64, at most 16 KiB.
+              allOf:
+                - $ref: '#/components/schemas/Base64'
+              maxLength: 21848
+    ClientRecord:
+      type: object
+      required: [name, role, certificateSha256, serial, registeredAt]
+      additionalProperties: false
+      properties:
+        name:
+          $ref: '#/components/schemas/ClientName'
+        role:
+          $ref: '#/components/schemas/Role'
+        certificateSha256:
+          $ref: '#/components/schemas/Sha256Hex'
+        serial:
+          $ref: '#/components/schemas/SerialHex'
+        registeredAt:
+          $ref: '#/components/schemas/Time'
+    RegisteredClient:
+      type: object
+      required: [name, role, certificateSha256, serial, registeredAt, certificate, chain]
+      additionalProperties: false
+      properties:
+        name:
+          $ref: '#/components/schemas/ClientName'
+        role:
+          $ref: '#/components/schemas/Role'
+        certificateSha256:
+          $ref: '#/components/schemas/Sha256Hex'
+        serial:
+          $ref: '#/components/schemas/SerialHex'
+        registeredAt:
+          $ref: '#/components/schemas/Time'
+        certificate:
+          description: The client certificate, PEM.
+          allOf:
+            - $ref: '#/components/schemas/PEM'
+        chain:
+          description: The issuing CA and the root, PEM (ca.pem).
+          allOf:
+            - $ref: '#/components/schemas/PEM'
+    ClientList:
+      type: object
+      required: [clients]
+      additionalProperties: false
+      properties:
+        clients:
+          type: array
+          items:
+            $ref: '#/components/schemas/ClientRecord'
+    WhoAmI:
+      type: object
+      required: [name, role, certificateSha256, serial, actions]
+      additionalProperties: false
+      properties:
+        name:
+          $ref: '#/components/schemas/ClientName'
+        role:
+          $ref: '#/components/schemas/Role'
+        certificateSha256:
+          $ref: '#/components/schemas/Sha256Hex'
+        serial:
+          $ref: '#/components/schemas/SerialHex'
+        actions:
+          type: array
+          description: The actions the role grants, sorted.
+          uniqueItems: true
+          items:
+            $ref: '#/components/schemas/Action'
+    SignerCertificateRequest:
+      type: object
+      required: [profile, csr]
+      additionalProperties: false
+      properties:
+        profile:
+          const: signer
+        csr:
+          type: string
+          description: A PKCS#10 certificate request, PEM.
+          maxLength: 16384
+    RevocationReason:
+      type: string
+      description: RFC 5280 reason name; matched without regard to case.
+      enum: [unspecified, keyCompromise, cACompromise, affiliationChanged, superseded, cessationOfOperation, privilegeWithdrawn]
+    RevocationRequest:
+      type: object
+      required: [reason]
+      additionalProperties: false
+      properties:
+        reason:
+          $ref: '#/components/schemas/RevocationReason'
+    CertificateProfileName:
+      type: string
+      enum: [tsa, ledger, signer, ocsp, tls-server, tls-client, root-ca, issuing-ca]
+    CertificateSummary:
+      type: object
+      required: [serial, profile, subject, issuer, notBefore, notAfter, sha256, status]
+      additionalProperties: false
+      properties:
+        serial:
+          $ref: '#/components/schemas/SerialHex'
+        profile:
+          $ref: '#/components/schemas/CertificateProfileName'
+        subject:
+          type: string
+          description: RFC 2253 text.
+        issuer:
+          type: string
+          description: RFC 2253 text.
+        notBefore:
+          $ref: '#/components/schemas/Time'
+        notAfter:
+          $ref: '#/components/schemas/Time'
+        sha256:
+          $ref: '#/components/schemas/Sha256Hex'
+        status:
+          type: string
+          enum: [good, revoked]
+        revocationReason:
+          type: string
+          description: Present when revoked.
+        revocationTime:
+          $ref: '#/components/schemas/Time'
+    IssuedCertificate:
+      type: object
+      required: [serial, profile, subject, issuer, notBefore, notAfter, sha256, status, certificate, chain]
+      additionalProperties: false
+      properties:
+        serial:
+          $ref: '#/components/schemas/SerialHex'
+        profile:
+          $ref: '#/components/schemas/CertificateProfileName'
+        subject:
+          type: string
+        issuer:
+          type: string
+        notBefore:
+          $ref: '#/components/schemas/Time'
+        notAfter:
+          $ref: '#/components/schemas/Time'
+        sha256:
+          $ref: '#/components/schemas/Sha256Hex'
+        status:
+          type: string
+          enum: [good, revoked]
+        revocationReason:
+          type: string
+        revocationTime:
+          $ref: '#/components/schemas/Time'
+        certificate:
+          description: The certificate, PEM.
+          allOf:
+            - $ref: '#/components/schemas/PEM'
+        chain:
+          description: The issuing CA and the root, PEM.
+          allOf:
+            - $ref: '#/components/schemas/PEM'
+    Health:
+      type: object
+      required: [status, version, instance]
+      additionalProperties: false
+      properties:
+        status:
+          const: ok
+        version:
+          type: string
+        instance:
+          type: string
+    LedgerEntry:
+      type: object
+      description: docs/ledger-format.md section 2.
+      required: [body, prev, seq, time, type]
+      additionalProperties: false
+      properties:
+        body:
+          type: object
+        prev:
+          $ref: '#/components/schemas/Hash32Base64'
+        seq:
+          type: integer
+          minimum: 0
+        time:
+          $ref: '#/components/schemas/Time'
+        type:
+          $ref: '#/components/schemas/EntryType'
+    InclusionProof:
+      type: object
+      description: docs/ledger-format.md section 4.3.
+      required: [index, size, leafHash, rootHash, proof]
+      additionalProperties: false
+      properties:
+        index:
+          type: integer
+          minimum: 0
+        size:
+          type: integer
+          minimum: 1
+        leafHash:
+          $ref: '#/components/schemas/Hash32Base64'
+        rootHash:
+          $ref: '#/components/schemas/Hash32Base64'
+        proof:
+          type: array
+          items:
+            $ref: '#/components/schemas/Hash32Base64'
+    ConsistencyProof:
+      type: object
+      description: docs/ledger-format.md section 4.3.
+      required: [from, to, fromRoot, toRoot, proof]
+      additionalProperties: false
+      properties:
+        from:
+          type: integer
+          minimum: 1
+        to:
+          type: integer
+          minimum: 1
+        fromRoot:
+          $ref: '#/components/schemas/Hash32Base64'
+        toRoot:
+          $ref: '#/components/schemas/Hash32Base64'
+        proof:
+          type: array
+          items:
+            $ref: '#/components/schemas/Hash32Base64'
 """#
 }

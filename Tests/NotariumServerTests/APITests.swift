@@ -57,7 +57,12 @@ struct APITests {
         #expect(try curl(appliance.baseURL + "/ca/certs").status == 200)
         #expect(try curl(appliance.baseURL + "/v1/whoami").status == 404, "the API is not served over plain HTTP")
         let contract = try runProcess("/usr/bin/curl", ["-sS", "--cacert", ca, appliance.apiURL + "/v1/openapi.yaml"])
+        // The binary serves the contract in the repository, byte for byte (scripts/embed-openapi.sh).
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let inRepository = try String(contentsOf: repository.appendingPathComponent("docs/openapi.yaml"), encoding: .utf8)
         #expect(contract.standardOutput.hasPrefix("openapi: 3.1"))
+        // (A multi-line literal ends before the file's last newline.)
+        #expect(contract.standardOutput + "\n" == inRepository, "docs/openapi.yaml changed; run scripts/embed-openapi.sh")
     }
 
     @Test("notarium client issue and list work on the data directory; a bad role or name is refused and writes nothing")
