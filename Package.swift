@@ -103,7 +103,7 @@ let package = Package(
         .target(
             name: "NotariumServer",
             dependencies: [
-                "Appliance", "Ledger", "CanonicalJSON", "CertificateAuthority", "OpenSSLKit", "TimeStamping", "Records", "Notary", "Access",
+                "Appliance", "Ledger", "CanonicalJSON", "CertificateAuthority", "OpenSSLKit", "TimeStamping", "Records", "Notary", "Access", "RocksDBStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -180,6 +180,12 @@ let package = Package(
         .testTarget(
             name: "VerificationTests", dependencies: ["Verification", "Records", "CanonicalJSON", "Ledger", "Sodium", "NotariumTestKit"],
             exclude: ["check_schemas.py"]),
+        .testTarget(
+            name: "AccessTests",
+            dependencies: [
+                "Access", "CertificateAuthority", "Ledger", "OpenSSLKit", "Records", "RocksDBStore", "Sodium", "CanonicalJSON", "NotariumTestKit",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "ApplianceTests", dependencies: ["Appliance", "RocksDBStore", "NotariumTestKit"]),
         .testTarget(name: "NotariumServerTests", dependencies: ["Appliance", "NotariumServer", "NotariumTestKit"], exclude: ["api_e2e.py"]),
         .testTarget(name: "NotariumCLITests", dependencies: ["Appliance", "Sodium", "NotariumTestKit"]),

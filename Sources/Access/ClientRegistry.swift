@@ -9,6 +9,10 @@ import RocksDBStore
 public struct Client: Sendable, Equatable {
     public let record: ClientRecord
 
+    public init(record: ClientRecord) {
+        self.record = record
+    }
+
     public var role: Role { record.role }
     public var name: String { record.name }
     /// What the ledger records as the client that asked for a write.
@@ -45,9 +49,7 @@ public final class ClientRegistry: Sendable {
     /// - Parameter alongside: the caller's writes for the new certificate, in the same batch
     ///   (the API's idempotency record).
     public func register(request: [UInt8], name: String, role: Role, requestedBy: Requester? = nil, alongside: @escaping (Certificate) -> WriteBatch = { _ in WriteBatch() }) async throws(AccessError) -> (client: ClientRecord, certificate: Certificate) {
-        guard ClientRecord.isValidName(name) else {
-            throw AccessError(.invalidClient, "a client name is 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit; \"\(name)\" is not")
-        }
+        try ClientRecord.checkName(name)
         var extra: [String: JSONValue] = ["client": .object(["name": .string(name), "role": .string(role.rawValue)])]
         if let requestedBy { extra["requestedBy"] = requestedBy.json }
         let registeredAt = LedgerTime.format(milliseconds: clock())
@@ -56,7 +58,7 @@ public final class ClientRegistry: Sendable {
         do {
             issued = try await authority.issue(request: request, profile: .tlsClient, extraBody: extra) { certificate in
                 var batch = WriteBatch()
-                list.put(ClientRecord(name: name, role: role, certificateSHA256: certificate.sha256Fingerprint, serialHex: certificate.serialHex, registeredAt: registeredAt), in: &batch)
+                list.put(ClientRecord(name: name, role: role, certificate: certificate, registeredAt: registeredAt), in: &batch)
                 batch.append(contentsOf: alongside(certificate))
                 return batch
             }
@@ -64,8 +66,7 @@ public final class ClientRegistry: Sendable {
             // The request's fault (a bad CSR, a refused key) or the appliance's (storage, ledger).
             throw AccessError(error.isClientError ? .issuance : .storage, "\(error.code.rawValue): \(error.reason)")
         }
-        let certificate = issued.certificate
-        return (ClientRecord(name: name, role: role, certificateSHA256: certificate.sha256Fingerprint, serialHex: certificate.serialHex, registeredAt: registeredAt), certificate)
+        return (ClientRecord(name: name, role: role, certificate: issued.certificate, registeredAt: registeredAt), issued.certificate)
     }
 
     /// Recognises the client that presented `certificate` (DER; nil when the connection had
@@ -77,23 +78,25 @@ public final class ClientRegistry: Sendable {
         }
         let digest = TimeStampHash.sha256.digest(der)
         guard let record = try accessList.client(certificateSHA256: digest) else {
-            throw AccessError(.unknownClient, "the client certificate (SHA-256 \(hex(digest).lowercased())) is not a registered API client of this appliance")
+            throw AccessError(.unknownClient, "the client certificate (SHA-256 \(lowerHex(digest))) is not a registered API client of this appliance")
         }
-        let stored: CertificateRecord?
+        // The access list is keyed by the certificate's own hash, written when it was issued:
+        // what remains to check is the CA's revocation list and the validity period.
+        let status: OCSPCertificateStatus
         do {
-            stored = try authority.store.record(serial: OpenSSLKit.bytes(fromHex: record.serialHex) ?? [])
+            status = try authority.store.status(serial: OpenSSLKit.bytes(fromHex: record.serialHex) ?? [])
         } catch {
             throw AccessError(.storage, "cannot read the CA's record of the client's certificate: \(error.reason)")
         }
-        guard let stored, stored.certificate.derBytes == der else {
-            throw AccessError(.unknownClient, "the CA has no record of the client certificate \(record.serialHex)")
-        }
-        if let revocation = stored.revocation {
-            throw AccessError(.revoked, "the client certificate \(record.serialHex) of \(record.name) was revoked at \(LedgerTime.format(milliseconds: revocation.time)) (\(revocation.reason))")
+        switch status {
+        case .good: break
+        case .unknown: throw AccessError(.unknownClient, "the CA has no record of the client certificate \(record.serialHex)")
+        case .revoked(let time, let reason):
+            throw AccessError(.revoked, "the client certificate \(record.serialHex) of \(record.name) was revoked at \(LedgerTime.format(milliseconds: time * 1000)) (\(reason.name))")
         }
         let now = clock() / 1000
-        guard stored.certificate.notBefore <= now, now <= stored.certificate.notAfter else {
-            throw AccessError(.expired, "the client certificate \(record.serialHex) of \(record.name) is valid from \(LedgerTime.format(milliseconds: stored.certificate.notBefore * 1000)) to \(LedgerTime.format(milliseconds: stored.certificate.notAfter * 1000))")
+        guard record.notBefore <= now, now <= record.notAfter else {
+            throw AccessError(.expired, "the client certificate \(record.serialHex) of \(record.name) is valid from \(LedgerTime.format(milliseconds: record.notBefore * 1000)) to \(LedgerTime.format(milliseconds: record.notAfter * 1000))")
         }
         return Client(record: record)
     }

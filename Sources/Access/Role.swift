@@ -2,7 +2,7 @@
 /// list (`AccessList`) rather than in its certificate, so that the appliance alone decides what
 /// a certificate it issued may do, and a role is never read from bytes a client chose.
 /// docs/api.md §2 lists every endpoint with the role it needs.
-public enum Role: String, Sendable, CaseIterable, Codable {
+public enum Role: String, Sendable, CaseIterable {
     /// An institution's clerk or an ODR platform acting for it: deposits evidence, opens
     /// services and records their events, registers awards, exports bundles.
     case clerk
@@ -24,14 +24,6 @@ public enum Action: String, Sendable, CaseIterable {
     case readMetrics = "read-metrics"
     /// Asking the TSA for a token, when `api.tsa-client-certificate` makes it need a client.
     case timeStamp = "time-stamp"
-
-    /// Whether this action writes to the ledger (the ones idempotency keys apply to).
-    public var writes: Bool {
-        switch self {
-        case .depositEvidence, .recordService, .registerAward, .manageClients: true
-        default: false
-        }
-    }
 }
 
 extension Role {

@@ -55,6 +55,39 @@ public struct ServerIdentity: Sendable {
         return nil
     }
 
+    /// What is stored: the current certificate and its sealed key's file name, if any.
+    struct Stored {
+        let state: ColumnFamily
+        let certificate: Certificate?
+        let keyFile: String?
+
+        init(database: Database) throws(AccessError) {
+            do {
+                state = try database.columnFamily(ServerIdentity.family)
+                let der = try database.get(ServerIdentity.certificateKey, in: state)
+                certificate = der.flatMap { try? Certificate(derEncoded: $0) }
+                keyFile = try database.get(ServerIdentity.keyFileKey, in: state).map { String(decoding: $0, as: UTF8.self) }
+            } catch {
+                throw AccessError(.storage, "cannot read the API's TLS identity: \(error)")
+            }
+        }
+
+        /// Whether the stored certificate may go on being used: it exists with its key, was
+        /// issued by the current issuing CA for exactly `names`, and has more than
+        /// `renewalWindowSeconds` left.
+        func isCurrent(names: [GeneralName], issuing: Certificate, now: Int64) -> Bool {
+            guard let certificate, keyFile != nil else { return false }
+            return Set(certificate.alternativeNames.map(\.description)) == Set(names.map(\.description))
+                && certificate.notAfter - now > ServerIdentity.renewalWindowSeconds && certificate.isSigned(by: issuing)
+        }
+    }
+
+    /// Whether `current` would issue a new certificate now: the maintenance tick asks this
+    /// first, so that an identity in good standing costs no unsealing (Argon2id) every tick.
+    public static func isDue(database: Database, authority: CertificateAuthority, names: [GeneralName], now: Int64 = LedgerTime.nowMilliseconds() / 1000) throws(AccessError) -> Bool {
+        !(try Stored(database: database).isCurrent(names: names, issuing: authority.hierarchy.issuing, now: now))
+    }
+
     /// The current identity, issued first (or again) when there is none, when it is within
     /// `renewalWindowSeconds` of its end, or when `names` differ from the ones it certifies.
     /// - Returns: the identity and whether it was issued now.
@@ -62,28 +95,18 @@ public struct ServerIdentity: Sendable {
         database: Database, authority: CertificateAuthority, names: [GeneralName], keysDirectory: String, sealing: SealingSecret,
         logger: Logger, now: Int64 = LedgerTime.nowMilliseconds() / 1000
     ) async throws(AccessError) -> (identity: ServerIdentity, renewed: Bool) {
-        let state: ColumnFamily
-        let stored: [UInt8]?
-        let storedKeyFile: [UInt8]?
-        do {
-            state = try database.columnFamily(family)
-            stored = try database.get(certificateKey, in: state)
-            storedKeyFile = try database.get(keyFileKey, in: state)
-        } catch {
-            throw AccessError(.storage, "cannot read the API's TLS identity: \(error)")
-        }
+        let stored = try Stored(database: database)
+        let state = stored.state
         let chain = [authority.hierarchy.issuing, authority.hierarchy.root]
-        if let stored, let storedKeyFile, let certificate = try? Certificate(derEncoded: stored) {
-            let sameNames = Set(certificate.alternativeNames.map(\.description)) == Set(names.map(\.description))
-            let fresh = certificate.notAfter - now > renewalWindowSeconds
-            if sameNames && fresh && certificate.isSigned(by: authority.hierarchy.issuing) {
-                do {
-                    let key = try CertificateAuthority.unseal(keysDirectory + "/" + String(decoding: storedKeyFile, as: UTF8.self), sealing: sealing, matching: certificate)
-                    return (ServerIdentity(certificate: certificate, key: key, chain: chain), false)
-                } catch {
-                    throw AccessError(.serverIdentity, "cannot unseal the API's TLS key: \(error.reason)")
-                }
+        if stored.isCurrent(names: names, issuing: authority.hierarchy.issuing, now: now), let certificate = stored.certificate, let keyFile = stored.keyFile {
+            do {
+                let key = try CertificateAuthority.unseal(keysDirectory + "/" + keyFile, sealing: sealing, matching: certificate)
+                return (ServerIdentity(certificate: certificate, key: key, chain: chain), false)
+            } catch {
+                throw AccessError(.serverIdentity, "cannot unseal the API's TLS key: \(error.reason)")
             }
+        }
+        if let certificate = stored.certificate {
             logger.notice("renewing the API's TLS certificate", metadata: [
                 "tls.serial": "\(certificate.serialHex)", "tls.not-after": "\(LedgerTime.format(milliseconds: certificate.notAfter * 1000))",
                 "tls.names": "\(names.map(\.description).joined(separator: ","))",
@@ -120,7 +143,7 @@ public struct ServerIdentity: Sendable {
             throw AccessError(.serverIdentity, "the CA did not certify the TLS key: \(error.reason)")
         }
         // The replaced key is no longer named anywhere; its certificate simply expires.
-        if let storedKeyFile { unlink(keysDirectory + "/" + String(decoding: storedKeyFile, as: UTF8.self)) }
+        if let replaced = stored.keyFile { unlink(keysDirectory + "/" + replaced) }
         logger.notice("issued the API's TLS certificate", metadata: [
             "tls.serial": "\(issued.certificate.serialHex)", "tls.names": "\(names.map(\.description).joined(separator: ","))",
             "tls.not-after": "\(LedgerTime.format(milliseconds: issued.certificate.notAfter * 1000))",

@@ -14,8 +14,15 @@ extension DataDirectory {
     /// The API's TLS server identity, issued or renewed as `ServerIdentity.current` decides.
     public func openServerIdentity(configuration: ApplianceConfiguration, authority: CertificateAuthority, logger: Logger) async throws(AccessError) -> (identity: ServerIdentity, renewed: Bool) {
         try await ServerIdentity.current(
-            database: database, authority: authority, names: try ServerIdentity.names(configuration.api.hostnames), keysDirectory: keysPath,
+            database: database, authority: authority, names: configuration.api.hostnames, keysDirectory: keysPath,
             sealing: SealingSecret.keyFile(path: configuration.sealKeyFile), logger: logger)
+    }
+
+    /// The renewed identity when the current one is due for renewal, else nil (without
+    /// unsealing anything).
+    public func renewServerIdentityIfDue(configuration: ApplianceConfiguration, authority: CertificateAuthority, logger: Logger) async throws(AccessError) -> ServerIdentity? {
+        guard try ServerIdentity.isDue(database: database, authority: authority, names: configuration.api.hostnames) else { return nil }
+        return try await openServerIdentity(configuration: configuration, authority: authority, logger: logger).identity
     }
 
     /// When the appliance has no API client yet (its first start), issues an operator's
@@ -52,9 +59,7 @@ public enum ClientCredentials {
     }
 
     public static func issue(registry: ClientRegistry, name: String, role: Role, into directory: String, password: String?) async throws -> Issued {
-        guard ClientRecord.isValidName(name) else {
-            throw AccessError(.invalidClient, "a client name is 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit; \"\(name)\" is not")
-        }
+        try ClientRecord.checkName(name)
         let manager = FileManager.default
         if manager.fileExists(atPath: directory + "/client.key") {
             throw AccessError(.invalidClient, "\(directory) already holds a client key; choose another directory")
@@ -78,17 +83,9 @@ public enum ClientCredentials {
         try write(Array(text.utf8), to: path, mode: mode)
     }
 
-    /// Created with its final mode (never world-readable for a moment), synced, then closed.
+    /// Created with its final mode (never world-readable for a moment), synced, linked into
+    /// place only if nothing is there: the sealed keys' writer.
     static func write(_ bytes: [UInt8], to path: String, mode: mode_t) throws {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard descriptor >= 0 else { throw AccessError(.storage, "cannot create \(path): \(String(cString: strerror(errno)))") }
-        defer { close(descriptor) }
-        var written = 0
-        while written < bytes.count {
-            let result = bytes[written...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-            guard result > 0 else { throw AccessError(.storage, "cannot write \(path): \(String(cString: strerror(errno)))") }
-            written += result
-        }
-        guard fsync(descriptor) == 0 else { throw AccessError(.storage, "cannot sync \(path): \(String(cString: strerror(errno)))") }
+        try bytes.withUnsafeBytes { buffer in try DurableFile.create(at: path, contents: buffer, mode: mode) }
     }
 }

@@ -200,8 +200,9 @@ public struct ApplianceConfiguration: Sendable, Equatable {
         }
         let hostsText = try string(.apiHostnames) ?? ""
         let hosts = hostsText.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let certificateNames: [GeneralName]
         do {
-            _ = try ServerIdentity.names(hosts)
+            certificateNames = try ServerIdentity.names(hosts)
         } catch {
             throw invalid(.apiHostnames, hostsText, error.reason)
         }
@@ -215,7 +216,7 @@ public struct ApplianceConfiguration: Sendable, Equatable {
         guard let bodyTimeout = Int(bodyTimeoutText), (1...3600).contains(bodyTimeout) else {
             throw invalid(.apiBodyTimeoutSeconds, bodyTimeoutText, "expected whole seconds from 1 to 3600")
         }
-        let api = APISettings(listen: apiListen, hostnames: hosts, tsaNeedsClientCertificate: tsaClient, idempotencyRetentionHours: retention, bodyTimeoutSeconds: bodyTimeout)
+        let api = APISettings(listen: apiListen, hostnames: certificateNames, tsaNeedsClientCertificate: tsaClient, idempotencyRetentionHours: retention, bodyTimeoutSeconds: bodyTimeout)
 
         return ApplianceConfiguration(
             dataDirectory: data, listen: listen, logLevel: level, logFormat: format, sealKeyFile: sealKeyFile,
@@ -285,8 +286,8 @@ public struct ApplianceConfiguration: Sendable, Equatable {
 public struct APISettings: Sendable, Equatable {
     /// Where the TLS listener binds.
     public var listen: ListenAddress
-    /// What the TLS server certificate names.
-    public var hostnames: [String]
+    /// What the TLS server certificate names (DNS names and IP addresses).
+    public var hostnames: [GeneralName]
     /// Whether the TSA needs a client certificate.
     public var tsaNeedsClientCertificate: Bool
     public var idempotencyRetentionHours: Int

@@ -283,17 +283,19 @@ public final class CertificateAuthority: Sendable {
 
     /// Revokes an end-entity certificate: its record, the revocation list, a `certificate-
     /// revoked` ledger entry and the re-signed CRL are written in one batch.
-    public func revoke(serial: [UInt8], reason: RevocationReason) async throws(CAError) -> (record: CertificateRecord, receipt: AppendReceipt) {
+    /// - Parameter extraBody: members added to the `certificate-revoked` entry (who asked, over
+    ///   the API).
+    public func revoke(serial: [UInt8], reason: RevocationReason, extraBody: [String: JSONValue] = [:]) async throws(CAError) -> (record: CertificateRecord, receipt: AppendReceipt) {
         guard Self.revocationReasons.contains(reason) else {
             throw CAError(.revocationRefused, "\(reason.name) is not a reason Notarium revokes for; use one of \(Self.revocationReasons.map(\.name).joined(separator: ", "))")
         }
         await gate.enter()
-        let result = await revokeInGate(serial: serial, reason: reason)
+        let result = await revokeInGate(serial: serial, reason: reason, extraBody: extraBody)
         await gate.leave()
         return try result.get()
     }
 
-    private func revokeInGate(serial: [UInt8], reason: RevocationReason) async -> Result<(record: CertificateRecord, receipt: AppendReceipt), CAError> {
+    private func revokeInGate(serial: [UInt8], reason: RevocationReason, extraBody: [String: JSONValue]) async -> Result<(record: CertificateRecord, receipt: AppendReceipt), CAError> {
         do throws(CAError) {
             guard let record = try store.record(serial: serial) else {
                 throw CAError(.unknownSerial, "no certificate with serial \(hex(serial)) was issued here")
@@ -317,14 +319,16 @@ public final class CertificateAuthority: Sendable {
             batch.put(serial, revoked.record, in: store.certificates)
             batch.put(serial, JSONValue.object(revocation.members).canonicalBytes, in: store.revocations)
             batch.put(CertificateStore.crlKey, crl.record, in: store.state)
-            let body: JSONValue = .object([
+            var members: [String: JSONValue] = [
                 "serial": .string(record.serialHex),
                 "certificateSha256": .string(record.sha256),
                 "reason": .string(reason.name),
                 "reasonCode": .integer(Int64(reason.rawValue)),
                 "revocationTime": .string(LedgerTime.format(milliseconds: now)),
                 "crlNumber": .integer(Int64(crl.number)),
-            ])
+            ]
+            members.merge(extraBody) { old, _ in old }
+            let body: JSONValue = .object(members)
             let receipt: AppendReceipt
             do {
                 receipt = try await ledger.append(type: .certificateRevoked, body: body, alongside: batch)

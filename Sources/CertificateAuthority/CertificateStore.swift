@@ -250,7 +250,7 @@ public struct CertificateRecord: Sendable {
         self.certificate = certificate
         self.profile = profile
         self.serialHex = certificate.serialHex
-        self.sha256 = hex(certificate.sha256Fingerprint).lowercased()
+        self.sha256 = lowerHex(certificate.sha256Fingerprint)
         self.revocation = revocation
     }
 

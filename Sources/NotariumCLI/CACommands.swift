@@ -52,15 +52,10 @@ func withCAStore<T>(_ options: DataDirectoryOptions, signing: Bool, _ body: (Cer
 
 /// A serial number as the user typed it: hex, with or without colons or a 0x prefix.
 func parseSerial(_ text: String) throws -> [UInt8] {
-    var digits = text.lowercased().replacingOccurrences(of: ":", with: "")
-    if digits.hasPrefix("0x") { digits.removeFirst(2) }
-    guard !digits.isEmpty, digits.count <= 40, digits.allSatisfy(\.isHexDigit) else {
+    guard let serial = serialNumber(fromHex: text) else {
         throw CLIFailure("invalid-serial", "\"\(text)\" is not a hexadecimal serial number", status: NotariumExit.usage)
     }
-    if digits.count % 2 == 1 { digits = "0" + digits }
-    var bytes = hexPairs(Array(digits))
-    while bytes.count > 1 && bytes[0] == 0 { bytes.removeFirst() }
-    return bytes
+    return serial
 }
 
 func writeFile(_ path: String, _ bytes: [UInt8]) throws {
@@ -122,7 +117,7 @@ struct CAInitCommand: AsyncParsableCommand {
                 "issuing": .string(hierarchy.issuing.subject), "issuingSerial": .string(hierarchy.issuing.serialHex),
                 "ocspResponderSerial": .string(hierarchy.ocspResponder.serialHex),
                 "algorithm": .string(hierarchy.algorithm.rawValue), "publicFiles": .string(directory.publicPath),
-                "rootSha256": .string(hex(hierarchy.root.sha256Fingerprint).lowercased()),
+                "rootSha256": .string(lowerHex(hierarchy.root.sha256Fingerprint)),
             ])
         } catch let error as CAError {
             throw caFailure(error)

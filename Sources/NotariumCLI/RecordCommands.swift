@@ -74,7 +74,7 @@ struct EvidenceAddCommand: AsyncParsableCommand {
                 "leafHash": .string(Base64.encode(receipt.leafHash)),
                 "time": .string(receipt.time),
                 "case": .string(caseID),
-                "sha256": .string(hex(document.sha256).lowercased()),
+                "sha256": .string(lowerHex(document.sha256)),
                 "size": .integer(Int64(document.size)),
             ]
             if let token, let reply = try? TimeStampReply(derEncoded: token) {

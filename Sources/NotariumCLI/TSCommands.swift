@@ -66,16 +66,10 @@ struct ImprintOptions: ParsableArguments {
 
 /// Hex as the user typed it (spaces and colons allowed).
 func parseHex(_ text: String, what: String) throws -> [UInt8] {
-    let digits = Array(text.lowercased().filter { $0 != ":" && !$0.isWhitespace })
-    guard !digits.isEmpty, digits.count % 2 == 0, digits.allSatisfy(\.isHexDigit) else {
+    guard let bytes = OpenSSLKit.bytes(fromHex: String(text.filter { !$0.isWhitespace })), !bytes.isEmpty else {
         throw CLIFailure("invalid-hex", "the \(what) \"\(text)\" is not an even number of hexadecimal digits", status: NotariumExit.usage)
     }
-    return hexPairs(digits)
-}
-
-/// Bytes from an even number of hexadecimal digits the caller has checked.
-func hexPairs(_ digits: [Character]) -> [UInt8] {
-    stride(from: 0, to: digits.count, by: 2).map { UInt8(String(digits[$0...$0 + 1]), radix: 16)! }
+    return bytes
 }
 
 func readToken(_ path: String) throws -> TimeStampReply {
@@ -104,7 +98,7 @@ func readCertificates(_ path: String) throws -> [Certificate] {
 func tokenSummary(_ reply: TimeStampReply) -> JSONValue {
     var fields: [String: JSONValue] = [
         "serial": .string(hex(reply.serial)), "genTime": .string(LedgerTime.format(milliseconds: reply.genTime)), "policy": .string(reply.policyOID),
-        "hash": .string(reply.hash?.description ?? "other"), "imprint": .string(hex(reply.imprint).lowercased()),
+        "hash": .string(reply.hash?.description ?? "other"), "imprint": .string(lowerHex(reply.imprint)),
     ]
     if let nonce = reply.nonce { fields["nonce"] = .string(hex(nonce)) }
     if let name = reply.tsaName { fields["tsa"] = .string(name) }

@@ -9,6 +9,7 @@ import NIOCore
 import Notary
 import OpenSSLKit
 import Records
+import RocksDBStore
 import TimeStamping
 
 /// What the `/v1` endpoints work with.
@@ -39,9 +40,9 @@ public struct APIServices: Sendable {
 struct APIRoutes {
     let api: APIServices
 
-    /// Body limits per endpoint: a deposit carries digests and one CMS signature (or, when the
-    /// caller asks us to hash it, the document); a CSR is small.
-    static let depositLimit = 16 * 1024 * 1024
+    /// Body limits per endpoint: a deposit carries digests and one CMS signature, or, when the
+    /// caller asks us to hash it, the document in base64 with 64 KiB for the rest; a CSR is small.
+    static let depositLimit = (EvidenceDeposit.maximumContentBytes + 2) / 3 * 4 + 64 * 1024
     static let clientLimit = 64 * 1024
     static let revocationLimit = 4 * 1024
 
@@ -58,9 +59,11 @@ struct APIRoutes {
             let client = try await authenticate(request, context, for: .depositEvidence)
             let body = try await JSONBody.read(request, limit: Self.depositLimit, timeoutSeconds: api.settings.bodyTimeoutSeconds)
             let deposit = try EvidenceDeposit(body.value)
-            return try await appendOnce(request, client: client, body: body) { writeContext in
-                try await api.notary.depositEvidence(
-                    caseID: deposit.caseID, document: deposit.document, submitter: deposit.submitter, description: deposit.description, context: writeContext)
+            return try await once(request, client: client, body: body, replay: replayAppend) { reservation in
+                let receipt = try await api.notary.depositEvidence(
+                    caseID: deposit.caseID, document: deposit.document, submitter: deposit.submitter, description: deposit.description,
+                    context: writeContext(client, reservation))
+                return Self.receiptResponse(receipt)
             }
         }
         router.get("/v1/entries/:seq") { request, context -> Response in
@@ -71,52 +74,49 @@ struct APIRoutes {
         router.get("/v1/entries/:seq/bundle") { request, context -> Response in
             _ = try await authenticate(request, context, for: .exportBundles)
             let seq = try LedgerRoutes.number(context.parameters.get("seq"), name: "seq")
-            let bundle = try Self.notary { () throws(NotaryError) in
-                try api.notary.evidenceBundle(seq: seq, stamper: api.stamper, checkpointSigner: api.checkpointSigner, document: nil)
-            }
+            let bundle = try api.notary.evidenceBundle(seq: seq, stamper: api.stamper, checkpointSigner: api.checkpointSigner, document: nil)
             return Self.bundle(bundle, name: "evidence-\(seq)")
         }
         router.get("/v1/services/:id/bundle") { request, context -> Response in
             _ = try await authenticate(request, context, for: .exportBundles)
             let id = try Self.identifier(context.parameters.get("id"), name: "service id")
-            let bundle = try Self.notary { () throws(NotaryError) in
-                try api.notary.serviceBundle(serviceID: id, stamper: api.stamper, checkpointSigner: api.checkpointSigner, documents: [])
-            }
+            let bundle = try api.notary.serviceBundle(serviceID: id, stamper: api.stamper, checkpointSigner: api.checkpointSigner, documents: [])
             return Self.bundle(bundle, name: "service-\(id)")
         }
         router.get("/v1/awards/:id/bundle") { request, context -> Response in
             _ = try await authenticate(request, context, for: .exportBundles)
             let id = try Self.identifier(context.parameters.get("id"), name: "award id")
-            let bundle = try Self.notary { () throws(NotaryError) in
-                try api.notary.awardBundle(awardID: id, stamper: api.stamper, checkpointSigner: api.checkpointSigner, documents: [])
-            }
+            let bundle = try api.notary.awardBundle(awardID: id, stamper: api.stamper, checkpointSigner: api.checkpointSigner, documents: [])
             return Self.bundle(bundle, name: "award-\(id)")
         }
         router.get("/v1/trust") { request, context -> Response in
             _ = try await authenticate(request, context, for: .exportBundles)
-            let trust = try Self.notary { () throws(NotaryError) in try api.notary.trustFile() }
-            return Self.json(trust.json)
+            return Self.json(try api.notary.trustFile().json)
         }
         router.post("/v1/clients") { request, context -> Response in
             let admin = try await authenticate(request, context, for: .manageClients)
             let body = try await JSONBody.read(request, limit: Self.clientLimit, timeoutSeconds: api.settings.bodyTimeoutSeconds)
             let registration = try ClientRegistration(body.value)
-            return try await registerOnce(request, client: admin, body: body, registration)
+            return try await once(request, client: admin, body: body, replay: replayRegistration) { reservation in
+                try clientResponse(try await register(registration, by: admin, reservation: reservation))
+            }
         }
         router.get("/v1/clients") { request, context -> Response in
             _ = try await authenticate(request, context, for: .manageClients)
-            let clients = try Self.access { () throws(AccessError) in try api.registry.accessList.all() }
-            return Self.json(.object(["clients": .array(clients.map(\.json))]))
+            return Self.json(.object(["clients": .array(try api.registry.accessList.all().map(\.json))]))
         }
         router.post("/v1/certificates") { request, context -> Response in
             let admin = try await authenticate(request, context, for: .manageClients)
             let body = try await JSONBody.read(request, limit: Self.clientLimit, timeoutSeconds: api.settings.bodyTimeoutSeconds)
-            return try await issueSigner(body.value, by: admin)
+            let csr = try Self.signerRequest(body.value)
+            return try await once(request, client: admin, body: body, replay: replaySigner) { reservation in
+                try await issueSigner(csr, by: admin, reservation: reservation)
+            }
         }
         router.post("/v1/certificates/:serial/revocation") { request, context -> Response in
             let admin = try await authenticate(request, context, for: .manageClients)
             let serialText = context.parameters.get("serial") ?? ""
-            guard let serial = OpenSSLKit.bytes(fromHex: serialText), !serial.isEmpty else {
+            guard let serial = serialNumber(fromHex: serialText) else {
                 throw ProblemDetails(status: .badRequest, type: "invalid-parameter", detail: "the serial is hexadecimal, as `notarium ca list` shows it, not \"\(serialText.prefix(80))\"")
             }
             let body = try await JSONBody.read(request, limit: Self.revocationLimit, timeoutSeconds: api.settings.bodyTimeoutSeconds)
@@ -128,77 +128,62 @@ struct APIRoutes {
 
     /// The client of this request, allowed `action` (nil: any registered client).
     func authenticate(_ request: Request, _ context: NotariumRequestContext, for action: Action?) async throws -> Client {
-        let certificate = await context.peerCertificate()
-        do {
-            let client = try api.registry.authenticate(certificate: certificate)
-            if let action { try client.require(action) }
-            return client
-        } catch {
-            throw ProblemDetails(access: error)
-        }
+        let client = try api.registry.authenticate(certificate: await context.peerCertificate())
+        if let action { try client.require(action) }
+        return client
     }
 
     // MARK: - Writes, once
 
-    /// Runs a ledger write at most once per `Idempotency-Key`: a retry with the same key and
-    /// body gets the first answer again (with `Idempotent-Replayed: true`), and the key's
-    /// record is written in the entry's own batch.
-    func appendOnce(_ request: Request, client: Client, body: JSONBody, _ write: (WriteContext) async throws -> AppendReceipt) async throws -> Response {
-        guard let key = try Self.idempotencyKey(request) else {
-            return try receiptResponse(try await write(WriteContext(requester: client.requester)), replayed: false)
-        }
-        switch try reserve(key, request: request, client: client, body: body) {
-        case .replay(.entry(let seq)):
-            let entry = try Self.ledger { () throws(LedgerError) in try api.ledger.entry(seq) }
-            return try receiptResponse(AppendReceipt(seq: entry.seq, leafHash: entry.leafHash, time: entry.time), replayed: true)
-        case .replay(.certificate):
-            throw Self.keyReused
+    /// Runs a write at most once per `Idempotency-Key` (docs/api.md §4). Without a key it just
+    /// runs. With one: a retry of the same request gets `replay`'s rebuilding of the first answer
+    /// (marked `Idempotent-Replayed: true`); another request under the key is refused; the write
+    /// gets the reservation, whose record it must put in the batch that makes it durable.
+    func once(
+        _ request: Request, client: Client, body: JSONBody, replay: (IdempotencyStore.Answer) throws -> Response?,
+        perform: (IdempotencyStore.Reservation?) async throws -> Response
+    ) async throws -> Response {
+        guard let key = try Self.idempotencyKey(request) else { return try await perform(nil) }
+        switch try api.idempotency.lookup(client: client.record.certificateSHA256, key: key, method: request.method.rawValue, path: request.uri.path, body: body.bytes) {
         case .new(let reservation):
             defer { api.idempotency.release(reservation) }
-            let store = api.idempotency
-            let context = WriteContext(requester: client.requester, alongside: { seq in store.record(reservation, answer: .entry(seq: seq)) })
-            return try receiptResponse(try await write(context), replayed: false)
-        }
-    }
-
-    func registerOnce(_ request: Request, client: Client, body: JSONBody, _ registration: ClientRegistration) async throws -> Response {
-        guard let key = try Self.idempotencyKey(request) else {
-            return try clientResponse(try await register(registration, by: client, reservation: nil), replayed: false)
-        }
-        switch try reserve(key, request: request, client: client, body: body) {
-        case .replay(.certificate(let serialHex)):
-            let stored = try Self.access { () throws(AccessError) in
-                guard let serial = OpenSSLKit.bytes(fromHex: serialHex), let record = try? api.registry.authority.store.record(serial: serial),
-                      let client = try api.registry.accessList.client(certificateSHA256: record.certificate.sha256Fingerprint)
-                else { throw AccessError(.storage, "the client registered under this Idempotency-Key is no longer on record") }
-                return (client, record.certificate)
-            }
-            return try clientResponse(stored, replayed: true)
-        case .replay(.entry):
+            return try await perform(reservation)
+        case .replay(let answer):
+            // A key first used for another kind of write is another request.
+            guard var response = try replay(answer) else { throw Self.keyReused }
+            response.headers[Self.replayedHeader] = "true"
+            return response
+        case .mismatch:
             throw Self.keyReused
-        case .new(let reservation):
-            defer { api.idempotency.release(reservation) }
-            return try clientResponse(try await register(registration, by: client, reservation: reservation), replayed: false)
-        }
-    }
-
-    enum Reserved {
-        case new(IdempotencyStore.Reservation)
-        case replay(IdempotencyStore.Answer)
-    }
-
-    func reserve(_ key: String, request: Request, client: Client, body: JSONBody) throws -> Reserved {
-        let lookup = try Self.access { () throws(AccessError) in
-            try api.idempotency.lookup(client: client.record.certificateSHA256, key: key, method: request.method.rawValue, path: request.uri.path, body: body.bytes)
-        }
-        switch lookup {
-        case .new(let reservation): return .new(reservation)
-        case .replay(let answer): return .replay(answer)
-        case .mismatch: throw Self.keyReused
         case .inProgress:
             throw ProblemDetails(status: .conflict, type: "idempotency-key-in-progress", detail: "a request with this Idempotency-Key is being handled; retry after it has been answered")
         }
     }
+
+    /// The write context of a ledger write: who asked, and the key's record in the entry's batch.
+    func writeContext(_ client: Client, _ reservation: IdempotencyStore.Reservation?) -> WriteContext {
+        guard let reservation else { return WriteContext(requester: client.requester) }
+        let store = api.idempotency
+        return WriteContext(requester: client.requester, alongside: { @Sendable seq in store.record(reservation, answer: .entry(seq: seq)) })
+    }
+
+    /// The receipt of the entry a ledger write made, again.
+    func replayAppend(_ answer: IdempotencyStore.Answer) throws -> Response? {
+        guard case .entry(let seq) = answer else { return nil }
+        let entry = try api.ledger.entry(seq)
+        return Self.receiptResponse(AppendReceipt(seq: entry.seq, leafHash: entry.leafHash, time: entry.time))
+    }
+
+    /// The client a registration made, again.
+    func replayRegistration(_ answer: IdempotencyStore.Answer) throws -> Response? {
+        guard case .certificate(let serialHex) = answer else { return nil }
+        guard let serial = OpenSSLKit.bytes(fromHex: serialHex), let record = try api.registry.authority.store.record(serial: serial),
+              let client = try api.registry.accessList.client(certificateSHA256: record.certificate.sha256Fingerprint)
+        else { throw AccessError(.storage, "the client registered under this Idempotency-Key is no longer on record") }
+        return try clientResponse((client, record.certificate))
+    }
+
+    static let replayedHeader = HTTPField.Name("Idempotent-Replayed")!
 
     static let keyReused = ProblemDetails(
         status: .unprocessableContent, type: "idempotency-key-reused",
@@ -215,14 +200,13 @@ struct APIRoutes {
         return value
     }
 
-    func receiptResponse(_ receipt: AppendReceipt, replayed: Bool) throws -> Response {
+    static func receiptResponse(_ receipt: AppendReceipt) -> Response {
         let value: JSONValue = .object([
             "seq": .integer(Int64(receipt.seq)), "leafHash": .string(Base64.encode(receipt.leafHash)), "time": .string(receipt.time),
             "entry": .string("/v1/entries/\(receipt.seq)"), "bundle": .string("/v1/entries/\(receipt.seq)/bundle"),
         ])
-        var response = Self.json(value, status: .created)
+        var response = json(value, status: .created)
         response.headers[.location] = "/v1/entries/\(receipt.seq)"
-        if replayed, let name = HTTPField.Name("Idempotent-Replayed") { response.headers[name] = "true" }
         return response
     }
 
@@ -230,49 +214,53 @@ struct APIRoutes {
 
     func register(_ registration: ClientRegistration, by admin: Client, reservation: IdempotencyStore.Reservation?) async throws -> (ClientRecord, Certificate) {
         let store = api.idempotency
-        do {
-            let result = try await api.registry.register(
-                request: registration.csr, name: registration.name, role: registration.role, requestedBy: admin.requester,
-                alongside: { certificate in reservation.map { store.record($0, answer: .certificate(serialHex: certificate.serialHex)) } ?? .init() })
-            return (result.client, result.certificate)
-        } catch {
-            throw ProblemDetails(access: error)
-        }
+        let result = try await api.registry.register(
+            request: registration.csr, name: registration.name, role: registration.role, requestedBy: admin.requester,
+            alongside: { certificate in reservation.map { store.record($0, answer: .certificate(serialHex: certificate.serialHex)) } ?? .init() })
+        return (result.client, result.certificate)
     }
 
-    func clientResponse(_ registered: (ClientRecord, Certificate), replayed: Bool) throws -> Response {
+    func clientResponse(_ registered: (ClientRecord, Certificate)) throws -> Response {
         let (client, certificate) = registered
         guard case .object(var members) = client.json else { fatalError("a client record is an object") }
         members["certificate"] = .string(certificate.pem)
         members["chain"] = .string(api.registry.authority.hierarchy.chainPEM)
-        var response = Self.json(.object(members), status: .created)
-        if replayed, let name = HTTPField.Name("Idempotent-Replayed") { response.headers[name] = "true" }
-        return response
+        return Self.json(.object(members), status: .created)
+    }
+
+    /// The CSR of a `POST /v1/certificates` body: only the `signer` profile is issued here; API
+    /// clients are registered with `/v1/clients`, which records a role.
+    static func signerRequest(_ body: JSONValue) throws(RecordError) -> [UInt8] {
+        let members = try Field.object(body, at: "body", required: ["profile"], optional: ["csr", "csrDer"])
+        let profile = try Field.string(members["profile"], at: "body.profile", maximumLength: 32)
+        guard profile == CertificateProfile.signer.rawValue else {
+            throw RecordError(.schema, "body.profile \"\(profile)\" cannot be issued here: only signer; API clients are registered with POST /v1/clients")
+        }
+        return try ClientRegistration.csr(members, at: "body")
     }
 
     /// Issues a `signer` certificate (a party, arbitrator or institution that signs evidence and
-    /// awards) from a CSR. API clients are registered with `/v1/clients`, which records a role.
-    func issueSigner(_ body: JSONValue, by admin: Client) async throws -> Response {
-        let csr: [UInt8]
-        do throws(RecordError) {
-            let members = try Field.object(body, at: "body", required: ["profile", "csr"])
-            let profile = try Field.string(members["profile"], at: "body.profile", maximumLength: 32)
-            guard profile == CertificateProfile.signer.rawValue else {
-                throw RecordError(.schema, "body.profile \"\(profile)\" cannot be issued here: only signer; API clients are registered with POST /v1/clients")
-            }
-            csr = Array(try Field.string(members["csr"], at: "body.csr", maximumLength: 16 * 1024).utf8)
-        } catch {
-            throw ProblemDetails(record: error)
+    /// awards); the key's record goes in the certificate's batch.
+    func issueSigner(_ csr: [UInt8], by admin: Client, reservation: IdempotencyStore.Reservation?) async throws -> Response {
+        let store = api.idempotency
+        let issued = try await api.registry.authority.issue(request: csr, profile: .signer, extraBody: ["requestedBy": admin.requester.json]) { certificate in
+            reservation.map { store.record($0, answer: .certificate(serialHex: certificate.serialHex)) } ?? WriteBatch()
         }
-        let issued: IssuedCertificate
-        do {
-            issued = try await api.registry.authority.issue(request: csr, profile: .signer, extraBody: ["requestedBy": admin.requester.json])
-        } catch {
-            guard error.isClientError else { throw error }
-            throw ProblemDetails(status: .unprocessableContent, type: error.code.rawValue, detail: error.reason)
+        return signerResponse(issued.record)
+    }
+
+    /// The signer certificate a request issued, again.
+    func replaySigner(_ answer: IdempotencyStore.Answer) throws -> Response? {
+        guard case .certificate(let serialHex) = answer else { return nil }
+        guard let serial = OpenSSLKit.bytes(fromHex: serialHex), let record = try api.registry.authority.store.record(serial: serial) else {
+            throw AccessError(.storage, "the certificate issued under this Idempotency-Key is no longer on record")
         }
-        guard case .object(var members) = issued.record.summary else { fatalError("a certificate summary is an object") }
-        members["certificate"] = .string(issued.certificate.pem)
+        return signerResponse(record)
+    }
+
+    func signerResponse(_ record: CertificateRecord) -> Response {
+        guard case .object(var members) = record.summary else { fatalError("a certificate summary is an object") }
+        members["certificate"] = .string(record.certificate.pem)
         members["chain"] = .string(api.registry.authority.hierarchy.chainPEM)
         return Self.json(.object(members), status: .created)
     }
@@ -281,22 +269,20 @@ struct APIRoutes {
     /// Revoking again with the same reason answers as the first time did (a retry is harmless);
     /// with another reason it is a conflict.
     func revoke(serial: [UInt8], body: JSONValue, by admin: Client) async throws -> Response {
-        let reasonName: String
-        do {
-            let members = try Field.object(body, at: "body", required: ["reason"])
-            reasonName = try Field.string(members["reason"], at: "body.reason", maximumLength: 40)
-        } catch {
-            throw ProblemDetails(status: .unprocessableContent, type: "schema-violation", detail: error.reason)
-        }
+        let members = try Field.object(body, at: "body", required: ["reason"])
+        let reasonName = try Field.string(members["reason"], at: "body.reason", maximumLength: 40)
         guard let reason = RevocationReason(name: reasonName), CertificateAuthority.revocationReasons.contains(reason) else {
-            throw ProblemDetails(
-                status: .unprocessableContent, type: "schema-violation",
-                detail: "body.reason \"\(reasonName.prefix(40))\" is not one of \(CertificateAuthority.revocationReasons.map(\.name).joined(separator: ", "))")
+            throw RecordError(.schema, "body.reason \"\(reasonName)\" is not one of \(CertificateAuthority.revocationReasons.map(\.name).joined(separator: ", "))")
         }
         let authority = api.registry.authority
+        // The API revokes what it issues; the appliance's own keys (TSA, ledger, TLS) are
+        // revoked with `notarium ca revoke`, by someone holding the data directory.
+        if let stored = try authority.store.record(serial: serial), ![CertificateProfile.tlsClient.rawValue, CertificateProfile.signer.rawValue].contains(stored.profile) {
+            throw CAError(.revocationRefused, "certificate \(stored.serialHex) is a \(stored.profile) certificate; the API revokes tls-client and signer certificates, the appliance's own with `notarium ca revoke`")
+        }
         let record: CertificateRecord
         do {
-            record = try await authority.revoke(serial: serial, reason: reason).record
+            record = try await authority.revoke(serial: serial, reason: reason, extraBody: ["requestedBy": admin.requester.json]).record
         } catch {
             record = try Self.revocationRefused(error, serial: serial, reason: reason, authority: authority)
         }
@@ -311,12 +297,9 @@ struct APIRoutes {
             if let stored = try? authority.store.record(serial: serial), let revocation = stored.revocation, revocation.reason == reason {
                 return stored
             }
-            throw ProblemDetails(status: .conflict, type: "already-revoked", detail: error.reason)
-        case .unknownSerial:
-            throw ProblemDetails(status: .notFound, type: "not-found", detail: error.reason)
+            throw error
         default:
-            guard error.isClientError else { throw error }
-            throw ProblemDetails(status: .unprocessableContent, type: error.code.rawValue, detail: error.reason)
+            throw error
         }
     }
 
@@ -325,7 +308,7 @@ struct APIRoutes {
     /// An entry with what proves it: its own token, the latest checkpoint (signed note) and the
     /// inclusion proof into it; the last two are null until a checkpoint includes the entry.
     func entryWithProofs(_ seq: UInt64) throws -> JSONValue {
-        let entry = try Self.ledger { () throws(LedgerError) in try api.ledger.entry(seq) }
+        let entry = try api.ledger.entry(seq)
         var members: [String: JSONValue] = [
             "seq": .integer(Int64(seq)), "type": .string(entry.type.rawValue), "entry": .string(Base64.encode(entry.bytes)),
             "leafHash": .string(Base64.encode(entry.leafHash)), "checkpoint": .null, "inclusionProof": .null, "timestamp": .null,
@@ -333,8 +316,8 @@ struct APIRoutes {
         if entry.type.hasOwnTimestamp, let token = try? api.stamper.entryToken(seq) {
             members["timestamp"] = .string(Base64.encode(token))
         }
-        if let checkpoint = try Self.ledger({ () throws(LedgerError) in try api.ledger.latestCheckpoint() }), checkpoint.size > seq {
-            let proof = try Self.ledger { () throws(LedgerError) in try api.ledger.inclusionProof(index: seq, size: checkpoint.size) }
+        if let checkpoint = try api.ledger.latestCheckpoint(), checkpoint.size > seq {
+            let proof = try api.ledger.inclusionProof(index: seq, size: checkpoint.size)
             members["checkpoint"] = .string(checkpoint.note)
             members["inclusionProof"] = .object(["size": .integer(Int64(checkpoint.size)), "hashes": .array(proof.hashes.map { .string(Base64.encode($0)) })])
         }
@@ -361,31 +344,6 @@ struct APIRoutes {
         response.headers[.contentDisposition] = "attachment; filename=\"\(name).bundle.json\""
         return response
     }
-
-    /// Runs a notary call, turning its refusals into problems (docs/api.md §5).
-    static func notary<T>(_ body: () throws(NotaryError) -> T) throws -> T {
-        do {
-            return try body()
-        } catch {
-            throw ProblemDetails(notary: error)
-        }
-    }
-
-    static func ledger<T>(_ body: () throws(LedgerError) -> T) throws -> T {
-        do {
-            return try body()
-        } catch {
-            throw LedgerRoutes.problem(error)
-        }
-    }
-
-    static func access<T>(_ body: () throws(AccessError) -> T) throws -> T {
-        do {
-            return try body()
-        } catch {
-            throw ProblemDetails(access: error)
-        }
-    }
 }
 
 // MARK: - Request bodies
@@ -400,28 +358,23 @@ struct EvidenceDeposit {
     /// The largest document the appliance hashes for a caller (`content`), then forgets.
     static let maximumContentBytes = 12 * 1024 * 1024
 
-    init(_ body: JSONValue) throws {
-        do throws(RecordError) {
-            let members = try Field.object(body, at: "body", required: ["case", "submitter"], optional: ["document", "content", "mediaType", "description"])
-            caseID = try Field.identifier(members["case"], at: "body.case")
-            switch (members["document"], members["content"]) {
-            case (let described?, nil):
-                guard members["mediaType"] == nil else { throw RecordError(.schema, "body.mediaType goes with body.content; a document description carries its own") }
-                document = try DocumentDescription.parse(described, at: "body.document")
-            case (nil, let content?):
-                // Hashed here and not kept: the appliance stores digests only.
-                let bytes = try Field.base64(content, at: "body.content", maximumBytes: Self.maximumContentBytes)
-                let mediaType = try Field.mediaType(members["mediaType"], at: "body.mediaType")
-                document = DocumentDescription(describing: bytes, mediaType: mediaType)
-            default:
-                throw RecordError(.schema, "give the document either described (body.document) or as bytes to hash (body.content), not both or neither")
-            }
-            let signer = try Field.object(members["submitter"], at: "body.submitter", required: ["certificate", "signature"])
-            submitter = try RecordedSignature.parse(signer, at: "body.submitter")
-            description = try Field.optionalString(members["description"], at: "body.description", maximumLength: EvidenceRecord.maximumDescriptionLength)
-        } catch {
-            throw ProblemDetails(record: error)
+    init(_ body: JSONValue) throws(RecordError) {
+        let members = try Field.object(body, at: "body", required: ["case", "submitter"], optional: ["document", "content", "mediaType", "description"])
+        caseID = try Field.identifier(members["case"], at: "body.case")
+        switch (members["document"], members["content"]) {
+        case (let described?, nil):
+            guard members["mediaType"] == nil else { throw RecordError(.schema, "body.mediaType goes with body.content; a document description carries its own") }
+            document = try DocumentDescription.parse(described, at: "body.document")
+        case (nil, let content?):
+            // Hashed here and not kept: the appliance stores digests only.
+            let bytes = try Field.base64(content, at: "body.content", maximumBytes: Self.maximumContentBytes)
+            document = DocumentDescription(describing: bytes, mediaType: try Field.mediaType(members["mediaType"], at: "body.mediaType"))
+        default:
+            throw RecordError(.schema, "give the document either described (body.document) or as bytes to hash (body.content), not both or neither")
         }
+        let signer = try Field.object(members["submitter"], at: "body.submitter", required: ["certificate", "signature"])
+        submitter = try RecordedSignature.parse(signer, at: "body.submitter")
+        description = try Field.optionalString(members["description"], at: "body.description", maximumLength: EvidenceRecord.maximumDescriptionLength)
     }
 }
 
@@ -432,22 +385,23 @@ struct ClientRegistration {
     /// PKCS#10, PEM text (or DER in base64 under `csrDer`).
     let csr: [UInt8]
 
-    init(_ body: JSONValue) throws {
-        do throws(RecordError) {
-            let members = try Field.object(body, at: "body", required: ["name", "role"], optional: ["csr", "csrDer"])
-            name = try Field.string(members["name"], at: "body.name", maximumLength: 64)
-            let roleName = try Field.string(members["role"], at: "body.role", maximumLength: 16)
-            guard let role = Role(rawValue: roleName) else {
-                throw RecordError(.schema, "body.role \"\(roleName)\" is not one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            self.role = role
-            switch (members["csr"], members["csrDer"]) {
-            case (let pem?, nil): csr = Array(try Field.string(pem, at: "body.csr", maximumLength: 16 * 1024).utf8)
-            case (nil, let der?): csr = try Field.base64(der, at: "body.csrDer", maximumBytes: 16 * 1024)
-            default: throw RecordError(.schema, "give the certificate request as body.csr (PEM) or body.csrDer (base64 DER), one of them")
-            }
-        } catch {
-            throw ProblemDetails(record: error)
+    init(_ body: JSONValue) throws(RecordError) {
+        let members = try Field.object(body, at: "body", required: ["name", "role"], optional: ["csr", "csrDer"])
+        name = try Field.string(members["name"], at: "body.name", maximumLength: 64)
+        let roleName = try Field.string(members["role"], at: "body.role", maximumLength: 16)
+        guard let role = Role(rawValue: roleName) else {
+            throw RecordError(.schema, "body.role \"\(roleName)\" is not one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        self.role = role
+        csr = try Self.csr(members, at: "body")
+    }
+
+    /// A certificate request as `csr` (PEM text) or `csrDer` (base64 DER), exactly one of them.
+    static func csr(_ members: [String: JSONValue], at path: String) throws(RecordError) -> [UInt8] {
+        switch (members["csr"], members["csrDer"]) {
+        case (let pem?, nil): return Array(try Field.string(pem, at: path + ".csr", maximumLength: 16 * 1024).utf8)
+        case (nil, let der?): return try Field.base64(der, at: path + ".csrDer", maximumBytes: 16 * 1024)
+        default: throw RecordError(.schema, "give the certificate request as \(path).csr (PEM) or \(path).csrDer (base64 DER), one of them")
         }
     }
 }

@@ -77,7 +77,7 @@ paths:
         type (`document`), or given as base64 bytes (`content`, with `mediaType`) that the
         appliance hashes and does not keep. The submitter's CMS signature must verify over the
         document and be made with a valid, unrevoked signer certificate of this CA. Body at most
-        16 MiB (16,777,216 bytes). Supports Idempotency-Key (docs/api.md section 4).
+        16,842,752 bytes (12 MiB of content in base64 and 64 KiB for the rest). Supports Idempotency-Key (docs/api.md section 4).
       security:
         - clientCertificate: []
       parameters:
@@ -339,10 +339,12 @@ paths:
       summary: Issue a signer certificate from a CSR
       description: |
         Role operator (manage-clients). Body at most 64 KiB. Only the signer profile is issued
-        here; API clients are registered with POST /v1/clients. Not idempotent: an
-        Idempotency-Key header is ignored, and each call issues a certificate.
+        here; API clients are registered with POST /v1/clients. Supports Idempotency-Key: a
+        retry with the same key and body returns the first certificate and issues none.
       security:
         - clientCertificate: []
+      parameters:
+        - $ref: '#/components/parameters/IdempotencyKey'
       requestBody:
         required: true
         content:
@@ -351,7 +353,10 @@ paths:
               $ref: '#/components/schemas/SignerCertificateRequest'
       responses:
         '201':
-          description: The issued certificate's summary, the certificate and the CA chain.
+          description: The issued certificate's summary, the certificate and the CA chain. On a replay, the first answer again.
+          headers:
+            Idempotent-Replayed:
+              $ref: '#/components/headers/IdempotentReplayed'
           content:
             application/json:
               schema:
@@ -364,6 +369,8 @@ paths:
           $ref: '#/components/responses/Forbidden'
         '408':
           $ref: '#/components/responses/RequestTimeout'
+        '409':
+          $ref: '#/components/responses/Conflict'
         '413':
           $ref: '#/components/responses/ContentTooLarge'
         '415':
@@ -1180,7 +1187,7 @@ components:
         content:
           description: |
             The document's bytes in base64, at most 12 MiB decoded; the whole body is at most
-            16 MiB. Hashed (SHA-256 and SHA-512) and not kept.
+            16,842,752 bytes. Hashed (SHA-256 and SHA-512) and not kept.
           allOf:
             - $ref: '#/components/schemas/Base64'
         mediaType:
@@ -1315,7 +1322,7 @@ components:
               maxLength: 21848
     ClientRecord:
       type: object
-      required: [name, role, certificateSha256, serial, registeredAt]
+      required: [name, role, certificateSha256, serial, registeredAt, notBefore, notAfter]
       additionalProperties: false
       properties:
         name:
@@ -1328,9 +1335,13 @@ components:
           $ref: '#/components/schemas/SerialHex'
         registeredAt:
           $ref: '#/components/schemas/Time'
+        notBefore:
+          $ref: '#/components/schemas/Time'
+        notAfter:
+          $ref: '#/components/schemas/Time'
     RegisteredClient:
       type: object
-      required: [name, role, certificateSha256, serial, registeredAt, certificate, chain]
+      required: [name, role, certificateSha256, serial, registeredAt, notBefore, notAfter, certificate, chain]
       additionalProperties: false
       properties:
         name:
@@ -1342,6 +1353,10 @@ components:
         serial:
           $ref: '#/components/schemas/SerialHex'
         registeredAt:
+          $ref: '#/components/schemas/Time'
+        notBefore:
+          $ref: '#/components/schemas/Time'
+        notAfter:
           $ref: '#/components/schemas/Time'
         certificate:
           description: The client certificate, PEM.
@@ -1380,16 +1395,29 @@ components:
           items:
             $ref: '#/components/schemas/Action'
     SignerCertificateRequest:
-      type: object
-      required: [profile, csr]
-      additionalProperties: false
-      properties:
-        profile:
-          const: signer
-        csr:
-          type: string
-          description: A PKCS#10 certificate request, PEM.
-          maxLength: 16384
+      description: The certificate request as PEM (`csr`) or as base64 DER (`csrDer`), exactly one of them.
+      oneOf:
+        - type: object
+          required: [profile, csr]
+          additionalProperties: false
+          properties:
+            profile:
+              const: signer
+            csr:
+              type: string
+              description: A PKCS#10 certificate request, PEM.
+              maxLength: 16384
+        - type: object
+          required: [profile, csrDer]
+          additionalProperties: false
+          properties:
+            profile:
+              const: signer
+            csrDer:
+              description: A PKCS#10 certificate request, DER in base64, at most 16 KiB.
+              allOf:
+                - $ref: '#/components/schemas/Base64'
+              maxLength: 21848
     RevocationReason:
       type: string
       description: RFC 5280 reason name; matched without regard to case.

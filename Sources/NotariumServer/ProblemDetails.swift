@@ -1,5 +1,7 @@
 import Access
 import Appliance
+import CertificateAuthority
+import Ledger
 import Notary
 import Records
 import Hummingbird
@@ -32,26 +34,17 @@ public struct ProblemDetails: Error, Sendable {
     }
 }
 
-/// Turns every error a route throws into problem+json: `ProblemDetails` as is, Hummingbird's
-/// `HTTPError` (unknown route, wrong method, oversized body) with its status, and anything else
-/// as a 500 whose detail is logged, not sent.
+/// Turns every error a route throws into problem+json, in one place: what the modules' typed
+/// errors say is the client's fault becomes its problem (`ProblemDetails(client:)`), and
+/// anything else is a 500 whose detail is logged, not sent. Routes therefore just `try`.
 struct ProblemDetailsMiddleware<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let problem as ProblemDetails {
-            return problem.response()
-        } catch let error as NotaryError where error.isClientError || error.code == .unavailable {
-            return ProblemDetails(notary: error).response()
-        } catch let error as AccessError where error.code != .storage && error.code != .serverIdentity {
-            return ProblemDetails(access: error).response()
-        } catch let error as HTTPError {
-            let type = error.status == .notFound ? "not-found" : "http-\(error.status.code)"
-            let detail = error.body ?? (error.status == .notFound ? "no resource at \(request.uri.path)" : error.status.reasonPhrase)
-            return ProblemDetails(status: error.status, type: type, detail: detail).response()
         } catch {
+            if let problem = ProblemDetails(client: error, path: request.uri.path) { return problem.response() }
             logger.error("request failed", metadata: ["http.path": "\(request.uri.path)", "error": "\(error)"])
             return ProblemDetails(status: .internalServerError, type: "internal", detail: "the appliance failed to handle the request; see its log").response()
         }
@@ -61,38 +54,57 @@ struct ProblemDetailsMiddleware<Context: RequestContext>: RouterMiddleware {
 // MARK: - From the modules' errors (docs/api.md §5 lists every type)
 
 extension ProblemDetails {
-    /// 401 for a client that is not recognised (no, unknown, revoked or expired certificate),
-    /// 403 for one whose role does not allow the request, 422 for a registration refused.
-    init(access error: AccessError) {
-        let status: HTTPResponse.Status = switch error.code {
-        case .noCertificate, .unknownClient, .revoked, .expired: .unauthorized
-        case .forbidden: .forbidden
-        case .invalidClient, .issuance: .unprocessableContent
-        case .storage, .serverIdentity: .internalServerError
+    /// The problem to answer `error` with when it is the client's (or, for 503, a state the
+    /// client may retry); nil when it is the appliance's own failure.
+    init?(client error: any Error, path: String) {
+        switch error {
+        case let problem as ProblemDetails:
+            self = problem
+        case let error as HTTPError:
+            // Hummingbird's own: unknown route, oversized body.
+            let type = error.status == .notFound ? "not-found" : "http-\(error.status.code)"
+            self.init(status: error.status, type: type, detail: error.body ?? (error.status == .notFound ? "no resource at \(path)" : error.status.reasonPhrase))
+        case let error as RecordError:
+            switch error.code {
+            case .encoding: self.init(status: .badRequest, type: "malformed-base64", detail: error.reason)
+            case .tooLarge: self.init(status: .contentTooLarge, type: "body-too-large", detail: error.reason)
+            default: self.init(status: .unprocessableContent, type: "schema-violation", detail: error.reason)
+            }
+        case let error as AccessError:
+            // 401: not recognised (no, unknown, revoked or expired certificate); 403: the role
+            // does not allow it; 422: a registration refused.
+            let status: HTTPResponse.Status
+            switch error.code {
+            case .noCertificate, .unknownClient, .revoked, .expired: status = .unauthorized
+            case .forbidden: status = .forbidden
+            case .invalidClient, .issuance: status = .unprocessableContent
+            case .storage, .serverIdentity: return nil
+            }
+            self.init(status: status, type: error.code.rawValue, detail: error.reason)
+        case let error as NotaryError:
+            let status: HTTPResponse.Status
+            switch error.code {
+            case .invalidRecord, .badSignature, .digestMismatch, .signerRefused, .serviceRule: status = .unprocessableContent
+            case .notFound: status = .notFound
+            case .conflict: status = .conflict
+            // A time-stamp or checkpoint not available yet: the client may retry.
+            case .unavailable: status = .serviceUnavailable
+            case .ledger, .storage: return nil
+            }
+            self.init(status: status, type: error.code.rawValue, detail: error.reason)
+        case let error as CAError:
+            switch error.code {
+            case .unknownSerial: self.init(status: .notFound, type: "not-found", detail: error.reason)
+            case .alreadyRevoked: self.init(status: .conflict, type: error.code.rawValue, detail: error.reason)
+            default:
+                guard error.isClientError else { return nil }
+                self.init(status: .unprocessableContent, type: error.code.rawValue, detail: error.reason)
+            }
+        case let error as LedgerError:
+            guard let problem = LedgerRoutes.problem(error) as? ProblemDetails else { return nil }
+            self = problem
+        default:
+            return nil
         }
-        self.init(status: status, type: error.code.rawValue, detail: error.reason)
-    }
-
-    /// A record's refusal: 400 when bytes do not decode (base64), 422 when they decode but
-    /// break the schema.
-    init(record error: RecordError) {
-        switch error.code {
-        case .encoding: self.init(status: .badRequest, type: "malformed-base64", detail: error.reason)
-        case .tooLarge: self.init(status: .contentTooLarge, type: "body-too-large", detail: error.reason)
-        default: self.init(status: .unprocessableContent, type: "schema-violation", detail: error.reason)
-        }
-    }
-
-    /// The notary's refusals are the client's (422, 404, 409); its failures are the
-    /// appliance's (503 when a time-stamp or checkpoint is not available yet, else 500).
-    init(notary error: NotaryError) {
-        let status: HTTPResponse.Status = switch error.code {
-        case .invalidRecord, .badSignature, .digestMismatch, .signerRefused, .serviceRule: .unprocessableContent
-        case .notFound: .notFound
-        case .conflict: .conflict
-        case .unavailable: .serviceUnavailable
-        case .ledger, .storage: .internalServerError
-        }
-        self.init(status: status, type: error.code.rawValue, detail: error.reason)
     }
 }

@@ -55,8 +55,9 @@ public func runAppliance(configuration: ApplianceConfiguration, logger: Logger) 
                 logger.error("CA maintenance failed", metadata: ["error": "\(error)"])
             }
             do {
-                let (renewed, isNew) = try await dataDirectory.openServerIdentity(configuration: configuration, authority: authority, logger: logger)
-                if isNew { tls.replace(with: try makeServerTLSContext(renewed)) }
+                if let renewed = try await dataDirectory.renewServerIdentityIfDue(configuration: configuration, authority: authority, logger: logger) {
+                    tls.replace(with: try makeServerTLSContext(renewed))
+                }
             } catch {
                 logger.error("renewing the API's TLS certificate failed; the current one stays", metadata: ["error": "\(error)"])
             }
@@ -158,9 +159,11 @@ struct Checkpointer: Sendable {
 /// later). A client without one still connects, for the public endpoints; the routes that need
 /// one answer 401 (docs/api.md §1).
 func makeServerTLSContext(_ identity: ServerIdentity) throws -> NIOSSLContext {
-    guard let keyBytes = identity.key.withPKCS8({ Array($0) }) else {
+    // The TLS library takes the key as PKCS#8 bytes; the copy is wiped once it has read them.
+    guard var keyBytes = identity.key.withPKCS8({ Array($0) }) else {
         throw AccessError(.serverIdentity, "cannot export the TLS key to the TLS library")
     }
+    defer { keyBytes.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) } }
     let key = try NIOSSLPrivateKey(bytes: keyBytes, format: .der)
     let chain = try ([identity.certificate] + identity.chain.dropLast()).map { try NIOSSLCertificate(bytes: $0.derBytes, format: .der) }
     var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))

@@ -53,7 +53,7 @@ public struct ValidationStore: Sendable {
     /// The CRLs captured when `signature` was accepted; empty when none were.
     public func crls(for signature: [UInt8]) throws(NotaryError) -> [[UInt8]] {
         let prefix = Self.signaturePrefix(signature)
-        let what = "signature \(hex(Array(prefix.suffix(32).prefix(8))).lowercased())…"
+        let what = "signature \(lowerHex(Array(prefix.suffix(32).prefix(8))))…"
         let keys: [KeyValue]
         do {
             keys = try database.scan(in: column, from: prefix, to: prefix + [UInt8](repeating: 0xFF, count: SHA256.byteCount + 1))

@@ -110,6 +110,11 @@ func makeTime(_ seconds: Int64) -> UnsafeMutablePointer<ASN1_TIME>? {
     ASN1_TIME_set(nil, time_t(seconds))
 }
 
+/// Lower-case hex, as `sha256sum` and `openssl dgst` print digests.
+public func lowerHex(_ bytes: [UInt8]) -> String {
+    hex(bytes).lowercased()
+}
+
 /// The bytes of hex text as people paste serials and fingerprints (`AB:CD`, `abcd`); nil when
 /// it is not an even number of hex digits.
 public func bytes(fromHex text: String) -> [UInt8]? {
@@ -131,5 +136,18 @@ public func bytes(fromHex text: String) -> [UInt8]? {
         bytes.append(high << 4 | low)
         index += 2
     }
+    return bytes
+}
+
+/// A certificate serial number as people type it (`0x`, colons, odd length, leading zeros
+/// allowed; at most 20 octets, RFC 5280 §4.1.2.2), as the minimal big-endian bytes the CA keys
+/// its records by; nil when it is not one.
+public func serialNumber(fromHex text: String) -> [UInt8]? {
+    var digits = text.lowercased().replacingOccurrences(of: ":", with: "")
+    if digits.hasPrefix("0x") { digits.removeFirst(2) }
+    guard !digits.isEmpty, digits.count <= 40 else { return nil }
+    if digits.count % 2 == 1 { digits = "0" + digits }
+    guard var bytes = bytes(fromHex: digits) else { return nil }
+    while bytes.count > 1 && bytes[0] == 0 { bytes.removeFirst() }
     return bytes
 }

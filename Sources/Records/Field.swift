@@ -49,6 +49,8 @@ public enum Field {
     public static func base64(_ value: JSONValue?, at path: String, maximumBytes: Int = 1 << 20) throws(RecordError) -> [UInt8] {
         let text = try string(value, at: path, maximumLength: (maximumBytes + 2) / 3 * 4)
         guard let bytes = Base64.decode(text), !bytes.isEmpty else { throw RecordError(.encoding, "\(path) is not canonical base64 of at least one byte") }
+        // The text bound above admits up to two bytes more than the limit.
+        guard bytes.count <= maximumBytes else { throw RecordError(.schema, "\(path) is \(bytes.count) bytes; at most \(maximumBytes) are read") }
         return bytes
     }
 

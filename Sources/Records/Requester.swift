@@ -19,7 +19,7 @@ public struct Requester: Sendable, Equatable {
     /// `{"clientCertificateSha256": "<64 lowercase hex digits>"}`: hex, as `openssl x509
     /// -fingerprint -sha256` and the CA's own entries (`certificateSha256`) show it.
     public var json: JSONValue {
-        .object(["clientCertificateSha256": .string(hex(certificateSHA256).lowercased())])
+        .object(["clientCertificateSha256": .string(lowerHex(certificateSHA256))])
     }
 
     static func parse(_ value: JSONValue?, at path: String) throws(RecordError) -> Requester? {

@@ -71,10 +71,10 @@ public enum SealingSecret: Sendable {
 }
 
 /// Writing a file so that it is either wholly there after a crash or not there at all.
-enum DurableFile {
+public enum DurableFile {
     /// Writes `contents` to a temporary file beside `path`, syncs it, links it into place only if
     /// `path` does not exist, and syncs the directory.
-    static func create(at path: String, contents: UnsafeRawBufferPointer, mode: mode_t) throws(SealedKeyError) {
+    public static func create(at path: String, contents: UnsafeRawBufferPointer, mode: UInt32) throws(SealedKeyError) {
         if access(path, F_OK) == 0 {
             throw SealedKeyError(.fileExists, "\(path) already exists; refusing to overwrite it")
         }

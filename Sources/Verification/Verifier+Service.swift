@@ -14,7 +14,7 @@ extension VerificationRun {
         report.facts.append(Fact("case", opening.caseID))
         report.facts.append(Fact("service", opening.serviceID))
         for part in opening.parts {
-            report.facts.append(Fact("part", "\(part.name) · \(part.document.mediaType) · \(part.document.size) · sha-256 \(hex(part.document.sha256).lowercased())"))
+            report.facts.append(Fact("part", "\(part.name) · \(part.document.mediaType) · \(part.document.size) · sha-256 \(lowerHex(part.document.sha256))"))
         }
         report.facts.append(Fact("channels", opening.recipients.map(\.channel.rawValue).joined(separator: ", ")))
         for (index, event) in events.enumerated() {
@@ -104,7 +104,7 @@ extension VerificationRun {
         report.facts.append(Fact("seat", award.seat))
         report.facts.append(Fact("tribunal", String(award.arbitrators)))
         for version in award.versions {
-            report.facts.append(Fact("version", "\(version.language)\(version.authentic ? " (authentic)" : "") · \(version.document.mediaType) · \(version.document.size) · sha-256 \(hex(version.document.sha256).lowercased())"))
+            report.facts.append(Fact("version", "\(version.language)\(version.authentic ? " (authentic)" : "") · \(version.document.mediaType) · \(version.document.size) · sha-256 \(lowerHex(version.document.sha256))"))
         }
         verifyDocuments(documentsAtHand(document, embedded), against: award.versions.map(\.document), noneMessage: "msg.document.no-version")
         var counters: [AwardRole: Int] = [:]

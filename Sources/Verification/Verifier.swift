@@ -285,7 +285,7 @@ struct VerificationRun {
 
     mutating func verifyEvidence(entry: LedgerEntry, _ evidence: EvidenceRecord, provenTime: Int64?, document: Verifier.DocumentDigests?, embedded: [[UInt8]]) {
         report.facts.append(Fact("case", evidence.caseID))
-        report.facts.append(Fact("document-sha256", hex(evidence.document.sha256).lowercased()))
+        report.facts.append(Fact("document-sha256", lowerHex(evidence.document.sha256)))
         report.facts.append(Fact("document-size", String(evidence.document.size)))
         report.facts.append(Fact("document-type", evidence.document.mediaType))
         if let description = evidence.description { report.facts.append(Fact("description", description)) }

@@ -188,6 +188,26 @@ struct ConfigurationTests {
         #expect(unstated.tsa.accuracyMilliseconds == 0)
     }
 
+    @Test("API settings: defaults, the certified names parsed once, and each invalid one named by its key")
+    func apiSettings() async throws {
+        let defaults = try await ApplianceConfiguration.load(environment: [:])
+        #expect(defaults.api.listen == ListenAddress(host: "127.0.0.1", port: 8443))
+        #expect(defaults.api.hostnames.map(\.description) == ["DNS:localhost", "IP:127.0.0.1", "IP:0:0:0:0:0:0:0:1"])
+        #expect(!defaults.api.tsaNeedsClientCertificate && defaults.api.idempotencyRetentionHours == 24 && defaults.api.bodyTimeoutSeconds == 30)
+        let set = try await ApplianceConfiguration.load(flags: [.apiListen: "0.0.0.0:9443"], environment: ["NOTARIUM_API_HOSTNAMES": "notary.example.org, 192.0.2.7", "NOTARIUM_API_TSA_CLIENT_CERTIFICATE": "true"])
+        #expect(set.api.listen.port == 9443 && set.api.tsaNeedsClientCertificate)
+        #expect(set.api.hostnames.map(\.description) == ["DNS:notary.example.org", "IP:192.0.2.7"])
+        let invalid: [(ConfigurationKey, String)] = [
+            (.apiListen, "127.0.0.1"), (.apiListen, "127.0.0.1:8080"), (.apiHostnames, ""), (.apiHostnames, "bad_host!"),
+            (.apiTSAClientCertificate, "yes"), (.apiIdempotencyRetentionHours, "0"), (.apiIdempotencyRetentionHours, "9000"),
+            (.apiBodyTimeoutSeconds, "0"), (.apiBodyTimeoutSeconds, "x"),
+        ]
+        for (key, value) in invalid {
+            let error = await configurationError { _ = try await ApplianceConfiguration.load(flags: [key: value], environment: [:]) }
+            #expect(error?.key == key && error?.code == .invalidValue, "\(key.rawValue) = \(value): \(String(describing: error))")
+        }
+    }
+
     @Test("the shipped appliance/notarium.yaml loads and matches the embedded defaults")
     func shippedFileMatchesDefaults() async throws {
         let file = applianceFolder + "/notarium.yaml"

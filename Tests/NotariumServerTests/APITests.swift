@@ -13,7 +13,7 @@ struct APITests {
     func platformIntegration() throws {
         let directory = TemporaryDirectory()
         let data = directory.file("data")
-        let appliance = try RunningAppliance(["--data", data], environment: cleanEnvironment(["NOTARIUM_LEDGER_CHECKPOINT_INTERVAL": "0"]))
+        let appliance = try RunningAppliance(["--data", data], environment: cleanEnvironment(["NOTARIUM_LEDGER_CHECKPOINT_INTERVAL": "0", "NOTARIUM_API_BODY_TIMEOUT_SECONDS": "2"]))
         defer { appliance.stop() }
         try FileManager.default.createDirectory(atPath: directory.file("work"), withIntermediateDirectories: true)
         let result = try runProcess("/usr/bin/env", ["python3", Self.script, appliance.apiURL, data, builtProduct("notarium"), directory.file("work")], timeout: 300)
@@ -91,5 +91,69 @@ struct APITests {
         #expect(again.status != 0 && again.standardError.contains("already holds a client key"), "\(again.standardError)")
         let listed = try runProcess(notarium, ["client", "list"] + data, environment: environment)
         #expect(listed.status == 0 && listed.standardOutput.contains("odr-platform") && !listed.standardOutput.contains("second"), "\(listed.standardOutput)")
+    }
+
+    /// curl over the API's TLS with the operator's credentials (or none): status, headers, body.
+    static func curlTLS(_ url: String, operator directory: String?, ca: String, _ extra: [String]) throws -> (status: Int, headers: String, body: String) {
+        let output = TemporaryDirectory()
+        var arguments = ["-sS", "--cacert", ca, "-D", output.file("headers"), "-o", output.file("body"), "-w", "%{http_code}"]
+        if let directory { arguments += ["--cert", directory + "/client.crt", "--key", directory + "/client.key"] }
+        let result = try runProcess("/usr/bin/curl", arguments + extra + [url])
+        let headers = (try? String(contentsOfFile: output.file("headers"), encoding: .utf8)) ?? ""
+        let body = (try? String(contentsOfFile: output.file("body"), encoding: .isoLatin1)) ?? ""
+        return (Int(result.standardOutput) ?? 0, headers, body)
+    }
+
+    @Test("a registration acknowledged before a kill -9 is replayed after the restart, not made twice")
+    func idempotencyAcrossKill() throws {
+        let directory = TemporaryDirectory()
+        let data = directory.file("data")
+        let operatorDirectory = data + "/clients/operator"
+        #expect(try runProcess("/usr/bin/openssl", [
+            "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", directory.file("p.key"), "-subj", "/CN=platform", "-out", directory.file("p.csr"),
+        ]).status == 0)
+        let csr = try String(contentsOfFile: directory.file("p.csr"), encoding: .utf8)
+        let body = String(decoding: try JSONSerialization.data(withJSONObject: ["name": "platform", "role": "clerk", "csr": csr]), as: UTF8.self)
+        try body.write(toFile: directory.file("body.json"), atomically: true, encoding: .utf8)
+        let post = ["-H", "Content-Type: application/json", "-H", "Idempotency-Key: register-platform-1", "--data-binary", "@" + directory.file("body.json")]
+
+        let first = try RunningAppliance(["--data", data])
+        let answered = try Self.curlTLS(first.apiURL + "/v1/clients", operator: operatorDirectory, ca: operatorDirectory + "/ca.pem", post)
+        #expect(answered.status == 201, "\(answered.body)")
+        first.process.signal(SIGKILL)
+        #expect(first.process.waitForExit() != nil)
+
+        let second = try RunningAppliance(["--data", data])
+        defer { second.stop() }
+        let retried = try Self.curlTLS(second.apiURL + "/v1/clients", operator: operatorDirectory, ca: operatorDirectory + "/ca.pem", post)
+        #expect(retried.status == 201 && retried.headers.lowercased().contains("idempotent-replayed: true"), "\(retried.headers) \(retried.body)")
+        let serial = { (text: String) in (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["serial"] as? String }
+        #expect(serial(retried.body) != nil && serial(retried.body) == serial(answered.body))
+        let listed = try Self.curlTLS(second.apiURL + "/v1/clients", operator: operatorDirectory, ca: operatorDirectory + "/ca.pem", [])
+        #expect(listed.body.components(separatedBy: "\"name\":\"platform\"").count == 2, "one client, not two: \(listed.body)")
+    }
+
+    @Test("api.tsa-client-certificate: the TSA leaves the plain listener and needs a registered client over TLS")
+    func tsaNeedsClient() throws {
+        let directory = TemporaryDirectory()
+        let data = directory.file("data")
+        let appliance = try RunningAppliance(["--data", data], environment: cleanEnvironment(["NOTARIUM_API_TSA_CLIENT_CERTIFICATE": "true"]))
+        defer { appliance.stop() }
+        let operatorDirectory = data + "/clients/operator"
+        try "exhibit".write(toFile: directory.file("doc.txt"), atomically: true, encoding: .utf8)
+        #expect(try runProcess("/usr/bin/openssl", ["ts", "-query", "-data", directory.file("doc.txt"), "-sha256", "-cert", "-out", directory.file("q.tsq")]).status == 0)
+        let query = ["-H", "Content-Type: application/timestamp-query", "--data-binary", "@" + directory.file("q.tsq")]
+        let plain = try runProcess("/usr/bin/curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}"] + query + [appliance.baseURL + "/tsa"])
+        #expect(plain.standardOutput == "404", "the plain listener no longer serves /tsa")
+        let anonymous = try Self.curlTLS(appliance.apiURL + "/tsa", operator: nil, ca: operatorDirectory + "/ca.pem", query)
+        #expect(anonymous.status == 401 && anonymous.body.contains("client-certificate-required"), "\(anonymous.body)")
+        let output = TemporaryDirectory()
+        let granted = try runProcess("/usr/bin/curl", [
+            "-sS", "--cacert", operatorDirectory + "/ca.pem", "--cert", operatorDirectory + "/client.crt", "--key", operatorDirectory + "/client.key",
+            "-o", output.file("r.tsr"), "-w", "%{http_code} %{content_type}",
+        ] + query + [appliance.apiURL + "/tsa"])
+        #expect(granted.standardOutput == "200 application/timestamp-reply", "\(granted.standardOutput) \(granted.standardError)")
+        let reply = try runProcess("/usr/bin/openssl", ["ts", "-reply", "-in", output.file("r.tsr"), "-text"])
+        #expect(reply.standardOutput.contains("Status: Granted"), "\(reply.standardOutput)")
     }
 }

@@ -117,6 +117,25 @@ response = post("/v1/certificates", operator, {"profile": "signer", "csr": signe
 check(response.status_code == 201, f"signer certificate: {response.status_code} {response.text}")
 open(path("party.crt"), "w").write(response.json()["certificate"])
 problem(post("/v1/certificates", operator, {"profile": "tls-server", "csr": signer_csr}), 422, "schema-violation")
+# The same request under a key issues one certificate, however often it is retried.
+signer_again = post("/v1/certificates", operator, {"profile": "signer", "csr": signer_csr}, key="signer-1")
+check(signer_again.status_code == 201, f"signer under a key: {signer_again.status_code} {signer_again.text}")
+replayed_signer = post("/v1/certificates", operator, {"profile": "signer", "csr": signer_csr}, key="signer-1")
+check(replayed_signer.headers.get("Idempotent-Replayed") == "true" and replayed_signer.json()["serial"] == signer_again.json()["serial"],
+      f"replayed signer certificate: {replayed_signer.text[:300]}")
+# A certificate of this CA that is not a registered client's (the party's own) is not let in,
+# and one from another CA does not even complete the handshake.
+problem(get("/v1/whoami", (path("party.crt"), path("party.key"))), 401, "unknown-client")
+openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "30", "-keyout", path("stranger.key"),
+        "-subj", "/CN=stranger", "-addext", "extendedKeyUsage=clientAuth", "-out", path("stranger.crt"))
+try:
+    stranger = get("/v1/whoami", (path("stranger.crt"), path("stranger.key")))
+    check(False, f"a certificate from another CA was let in: {stranger.status_code} {stranger.text}")
+except requests.exceptions.SSLError:
+    pass
+except requests.exceptions.ConnectionError:
+    pass
+still_serving()
 
 document = b"Exhibit C-7: the bill of lading, as received on 2026-11-20.\n" * 50
 open(path("exhibit.pdf"), "wb").write(document)
@@ -211,6 +230,21 @@ for attempt, cut_after in enumerate([len(cut_body) // 2, len(cut_body)]):
     replay = post("/v1/evidence", clerk, None, key=f"cut-{attempt}", data_=cut_body)
     check(replay.json()["seq"] == retry.json()["seq"], "a second retry names the same entry")
 last_seq = retry.json()["seq"]
+
+# A client that stalls mid-body is answered 408 once api.body-timeout-seconds (2 s in this test)
+# has passed, and holds nothing: the next request is served and nothing was appended.
+with socket.create_connection((url.hostname, url.port)) as raw, context.wrap_socket(raw, server_hostname="localhost") as tls:
+    tls.sendall((f"POST /v1/evidence HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                 f"Content-Length: {len(cut_body)}\r\n\r\n").encode() + cut_body[:10])
+    tls.settimeout(30)
+    answer = b""
+    while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+        chunk = tls.recv(4096)
+        if not chunk:
+            break
+        answer += chunk
+check(answer.startswith(b"HTTP/1.1 408"), f"a stalled body: {answer[:200]!r}")
+check(b"urn:notarium:problem:body-timeout" in answer, f"408 type: {answer[-300:]!r}")
 check(last_seq == seq + 3, f"two cut requests made exactly two entries: {last_seq} vs {seq}")
 next_entry_absent(last_seq + 1)
 still_serving()
@@ -226,6 +260,10 @@ open(path("trust.json"), "wb").write(response.content)
 verified = subprocess.run([notarium, "verify", path("evidence.bundle"), "--trust", path("trust.json"), "--document", path("exhibit.pdf")],
                           capture_output=True, text=True)
 check(verified.returncode == 0, f"notarium verify: {verified.returncode} {verified.stdout} {verified.stderr}")
+here = os.path.dirname(os.path.abspath(__file__))
+schemas = subprocess.run([sys.executable, os.path.join(here, "..", "VerificationTests", "check_schemas.py"), path("evidence.bundle"), path("trust.json"),
+                          os.path.join(here, "..", "..", "docs", "schemas")], capture_output=True, text=True)
+check(schemas.returncode == 0, f"the API's bundle against docs/schemas: {schemas.stdout} {schemas.stderr}")
 tampered = subprocess.run([notarium, "verify", path("evidence.bundle"), "--trust", path("trust.json"), "--document", path("party.crt")],
                           capture_output=True, text=True)
 check(tampered.returncode == 1, f"verify with another document must fail: {tampered.returncode}")
@@ -241,9 +279,18 @@ problem(post("/v1/certificates/00112233/revocation", operator, {"reason": "super
 revoked = post(f"/v1/certificates/{serial}/revocation", operator, {"reason": "affiliationChanged"})
 check(revoked.status_code == 200 and revoked.json()["status"] == "revoked", f"revocation: {revoked.status_code} {revoked.text}")
 check(post(f"/v1/certificates/{serial}/revocation", operator, {"reason": "affiliationChanged"}).json() == revoked.json(), "a repeated revocation answers the same")
+operator_sha256 = get("/v1/whoami", operator).json()["certificateSha256"]
+revocation_entry = json.loads(base64.b64decode(get(f"/v1/entries/{last_seq + 1}", operator).json()["entry"]))
+check(revocation_entry["type"] == "certificate-revoked" and revocation_entry["body"]["requestedBy"] == {"clientCertificateSha256": operator_sha256},
+      f"the revocation names who asked: {revocation_entry}")
+tsa_pem = requests.get(api + "/tsa/certs", verify=ca, timeout=10).text
+with open(path("tsa.pem"), "w") as handle:
+    handle.write(tsa_pem)
+tsa_serial = openssl("x509", "-noout", "-serial", "-in", path("tsa.pem")).strip().split("=")[1]
+problem(post(f"/v1/certificates/{tsa_serial}/revocation", operator, {"reason": "superseded"}), 422, "revocation-refused")
 problem(post(f"/v1/certificates/{serial}/revocation", operator, {"reason": "keyCompromise"}), 409, "already-revoked")
 problem(get("/v1/whoami", clerk), 401, "client-revoked")
 problem(post("/v1/evidence", clerk, deposit, key="after-revocation"), 401, "client-revoked")
-next_entry_absent(last_seq + 2)  # +1 is the certificate-revoked entry
+next_entry_absent(last_seq + 2)  # +1 is the certificate-revoked entry; the refused TSA revocation added none
 still_serving()
 print("api e2e: all checks passed")

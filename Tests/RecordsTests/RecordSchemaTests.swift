@@ -70,6 +70,36 @@ struct RecordSchemaTests {
         return JSONValue.object(members).canonicalBytes
     }
 
+    @Test("requestedBy: the API client's certificate hash reads and writes back; any other form is refused by path")
+    func requestedBy() throws {
+        let digest = (0..<32).map { UInt8($0 * 7 % 256) }
+        let hexText = digest.map { String($0, radix: 16) }.map { $0.count == 1 ? "0" + $0 : $0 }.joined()
+        let body = Self.evidence { $0["requestedBy"] = .object(["clientCertificateSha256": .string(hexText)]) }
+        let record = try EvidenceRecord(body: body)
+        #expect(record.requestedBy == Requester(certificateSHA256: digest))
+        #expect(record.body.canonicalBytes == body.canonicalBytes)
+        #expect(try EvidenceRecord(body: Self.evidence()).requestedBy == nil)
+        let bad: [JSONValue] = [
+            .object(["clientCertificateSha256": .string(hexText.uppercased())]),
+            .object(["clientCertificateSha256": .string(String(hexText.dropLast(2)))]),
+            .object(["clientCertificateSha256": .string(String(hexText.dropLast(2)) + "zz")]),
+            .object(["clientCertificateSha256": .string(hexText), "name": .string("extra")]),
+            .string(hexText),
+        ]
+        for value in bad {
+            let error = caught(RecordError.self) { _ = try EvidenceRecord(body: Self.evidence { $0["requestedBy"] = value }) }
+            #expect(error?.code == .schema && error?.reason.contains("body.requestedBy") == true, "\(value): \(String(describing: error))")
+        }
+    }
+
+    @Test("a base64 member holds at most its limit in bytes, not two more")
+    func base64Limit() {
+        let exact = Base64.encode([UInt8](repeating: 1, count: 32)), over = Base64.encode([UInt8](repeating: 1, count: 33))
+        #expect((try? Field.base64(.string(exact), at: "x", maximumBytes: 32))?.count == 32)
+        #expect(caught(RecordError.self) { _ = try Field.base64(.string(over), at: "x", maximumBytes: 32) }?.code == .schema)
+        #expect(caught(RecordError.self) { _ = try Field.base64(.string("not base64"), at: "x", maximumBytes: 32) }?.code == .encoding)
+    }
+
     @Test("bundles: canonical JSON in the schema, version 1 of this media type, 32-byte proof hashes, a size limit")
     func bundles() throws {
         #expect(try Bundle(parsing: Self.bundle()).records.count == 1)

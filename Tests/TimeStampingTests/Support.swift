@@ -9,15 +9,6 @@ import Sodium
 import Synchronization
 import TimeStamping
 
-/// A clock the test sets: milliseconds since the epoch.
-final class TestClock: Sendable {
-    private let now: Mutex<Int64>
-    init(_ start: Int64 = LedgerTime.nowMilliseconds()) { now = Mutex(start) }
-    func read() -> Int64 { now.withLock { $0 } }
-    func set(_ value: Int64) { now.withLock { $0 = value } }
-    func advance(_ milliseconds: Int64) { now.withLock { $0 += milliseconds } }
-}
-
 /// A CA and its TSA on a real RocksDB database and ledger in a temporary directory; the TSA
 /// reads `clock`. `reopen()` closes everything and opens it again, as a restart does.
 final class TestTSA {

@@ -49,62 +49,64 @@ struct EvidenceBundleTests {
 
     @Test("each part of the bundle is accepted by OpenSSL's own tools: ts -verify, cms -verify, verify -crl_check_all")
     func independentTools() throws {
-        let work = TemporaryDirectory("notarium-openssl")
-        let bundle = try readJSON(fixture.bundle)
-        let record = bundle["records"]!.arrayValue![0]
-        let entryBytes = Base64.decode(record["entry"]!.stringValue!)!
-        let entry = try CanonicalJSON.parseCanonical(entryBytes)
-        func save(_ bytes: [UInt8], _ name: String) throws -> String {
-            try Data(bytes).write(to: URL(fileURLWithPath: work.file(name)))
-            return work.file(name)
+        try EvidenceFixture.withData {
+            let work = TemporaryDirectory("notarium-openssl")
+            let bundle = try readJSON(fixture.bundle)
+            let record = bundle["records"]!.arrayValue![0]
+            let entryBytes = Base64.decode(record["entry"]!.stringValue!)!
+            let entry = try CanonicalJSON.parseCanonical(entryBytes)
+            func save(_ bytes: [UInt8], _ name: String) throws -> String {
+                try Data(bytes).write(to: URL(fileURLWithPath: work.file(name)))
+                return work.file(name)
+            }
+            let root = try save(Base64.decode(try readJSON(fixture.trust)["roots"]!.arrayValue![0].stringValue!)!, "root.der")
+            _ = try openssl(["x509", "-inform", "DER", "-in", root, "-out", "root.pem"], in: work.path)
+            var chainPEM = ""
+            for (index, certificate) in bundle["certificates"]!.arrayValue!.enumerated() {
+                let der = try save(Base64.decode(certificate.stringValue!)!, "cert\(index).der")
+                chainPEM += try openssl(["x509", "-inform", "DER", "-in", der], in: work.path).standardOutput
+            }
+            try chainPEM.write(toFile: work.file("chain.pem"), atomically: true, encoding: .utf8)
+            var crlPEM = ""
+            for (index, crl) in bundle["crls"]!.arrayValue!.enumerated() {
+                let der = try save(Base64.decode(crl.stringValue!)!, "crl\(index).der")
+                crlPEM += try openssl(["crl", "-inform", "DER", "-in", der], in: work.path).standardOutput
+            }
+            try crlPEM.write(toFile: work.file("crls.pem"), atomically: true, encoding: .utf8)
+
+            // The entry's token, over the leaf hash `notarium ledger get` reports.
+            let got = try EvidenceFixture.run(["ledger", "get", String(fixture.seq)] + fixture.data)
+            let leafBase64 = (try JSONSerialization.jsonObject(with: Data(got.standardOutput.utf8)) as? [String: Any])?["leafHash"] as? String ?? ""
+            let leafHex = Base64.decode(leafBase64)!.map { String(format: "%02x", $0) }.joined()
+            _ = try save(Base64.decode(record["timestamp"]!.stringValue!)!, "entry.tst")
+            let entryToken = try openssl(["ts", "-verify", "-token_in", "-in", "entry.tst", "-digest", leafHex, "-CAfile", "root.pem", "-untrusted", "chain.pem"], in: work.path)
+            #expect(entryToken.standardOutput.contains("Verification: OK"), "\(entryToken.standardOutput) \(entryToken.standardError)")
+            let wrongDigest = try openssl(["ts", "-verify", "-token_in", "-in", "entry.tst", "-digest", String(repeating: "00", count: 32), "-CAfile", "root.pem", "-untrusted", "chain.pem"], in: work.path)
+            #expect(!wrongDigest.standardOutput.contains("Verification: OK"))
+
+            // The checkpoint's token, over the signed-note body (the text before the blank line).
+            let note = bundle["ledger"]!["checkpoint"]!.stringValue!
+            let body = String(note[..<note.range(of: "\n\n")!.lowerBound]) + "\n"
+            try body.write(toFile: work.file("body.txt"), atomically: true, encoding: .utf8)
+            _ = try save(Base64.decode(bundle["ledger"]!["checkpointTimestamp"]!.stringValue!)!, "checkpoint.tst")
+            let checkpointToken = try openssl(["ts", "-verify", "-token_in", "-in", "checkpoint.tst", "-data", "body.txt", "-CAfile", "root.pem", "-untrusted", "chain.pem"], in: work.path)
+            #expect(checkpointToken.standardOutput.contains("Verification: OK"), "\(checkpointToken.standardOutput) \(checkpointToken.standardError)")
+
+            // The submitter's CMS signature over the document itself.
+            let submitter = entry["body"]!["submitter"]!
+            _ = try save(Base64.decode(submitter["signature"]!.stringValue!)!, "signature.der")
+            _ = try save(Base64.decode(submitter["certificate"]!.stringValue!)!, "signer.der")
+            _ = try openssl(["x509", "-inform", "DER", "-in", "signer.der", "-out", "signer.pem"], in: work.path)
+            try (try String(contentsOfFile: work.file("root.pem"), encoding: .utf8) + chainPEM).write(toFile: work.file("cafile.pem"), atomically: true, encoding: .utf8)
+            let cms = try openssl(["cms", "-verify", "-binary", "-inform", "DER", "-in", "signature.der", "-content", fixture.document, "-CAfile", "cafile.pem", "-purpose", "any", "-out", "/dev/null"], in: work.path)
+            #expect(cms.status == 0 && cms.standardError.contains("Verification successful"), "\(cms.standardError)")
+            let cmsOther = try openssl(["cms", "-verify", "-binary", "-inform", "DER", "-in", "signature.der", "-content", fixture.otherDocument, "-CAfile", "cafile.pem", "-purpose", "any", "-out", "/dev/null"], in: work.path)
+            #expect(cmsOther.status != 0)
+
+            // The signer's path with every CRL the bundle carries.
+            let chain = try openssl(["verify", "-crl_check_all", "-CAfile", "root.pem", "-untrusted", "chain.pem", "-CRLfile", "crls.pem", "signer.pem"], in: work.path)
+            #expect(chain.status == 0 && chain.standardOutput.contains("signer.pem: OK"), "\(chain.standardOutput) \(chain.standardError)")
         }
-        let root = try save(Base64.decode(try readJSON(fixture.trust)["roots"]!.arrayValue![0].stringValue!)!, "root.der")
-        _ = try openssl(["x509", "-inform", "DER", "-in", root, "-out", "root.pem"], in: work.path)
-        var chainPEM = ""
-        for (index, certificate) in bundle["certificates"]!.arrayValue!.enumerated() {
-            let der = try save(Base64.decode(certificate.stringValue!)!, "cert\(index).der")
-            chainPEM += try openssl(["x509", "-inform", "DER", "-in", der], in: work.path).standardOutput
-        }
-        try chainPEM.write(toFile: work.file("chain.pem"), atomically: true, encoding: .utf8)
-        var crlPEM = ""
-        for (index, crl) in bundle["crls"]!.arrayValue!.enumerated() {
-            let der = try save(Base64.decode(crl.stringValue!)!, "crl\(index).der")
-            crlPEM += try openssl(["crl", "-inform", "DER", "-in", der], in: work.path).standardOutput
-        }
-        try crlPEM.write(toFile: work.file("crls.pem"), atomically: true, encoding: .utf8)
-
-        // The entry's token, over the leaf hash `notarium ledger get` reports.
-        let got = try EvidenceFixture.run(["ledger", "get", String(fixture.seq)] + fixture.data)
-        let leafBase64 = (try JSONSerialization.jsonObject(with: Data(got.standardOutput.utf8)) as? [String: Any])?["leafHash"] as? String ?? ""
-        let leafHex = Base64.decode(leafBase64)!.map { String(format: "%02x", $0) }.joined()
-        _ = try save(Base64.decode(record["timestamp"]!.stringValue!)!, "entry.tst")
-        let entryToken = try openssl(["ts", "-verify", "-token_in", "-in", "entry.tst", "-digest", leafHex, "-CAfile", "root.pem", "-untrusted", "chain.pem"], in: work.path)
-        #expect(entryToken.standardOutput.contains("Verification: OK"), "\(entryToken.standardOutput) \(entryToken.standardError)")
-        let wrongDigest = try openssl(["ts", "-verify", "-token_in", "-in", "entry.tst", "-digest", String(repeating: "00", count: 32), "-CAfile", "root.pem", "-untrusted", "chain.pem"], in: work.path)
-        #expect(!wrongDigest.standardOutput.contains("Verification: OK"))
-
-        // The checkpoint's token, over the signed-note body (the text before the blank line).
-        let note = bundle["ledger"]!["checkpoint"]!.stringValue!
-        let body = String(note[..<note.range(of: "\n\n")!.lowerBound]) + "\n"
-        try body.write(toFile: work.file("body.txt"), atomically: true, encoding: .utf8)
-        _ = try save(Base64.decode(bundle["ledger"]!["checkpointTimestamp"]!.stringValue!)!, "checkpoint.tst")
-        let checkpointToken = try openssl(["ts", "-verify", "-token_in", "-in", "checkpoint.tst", "-data", "body.txt", "-CAfile", "root.pem", "-untrusted", "chain.pem"], in: work.path)
-        #expect(checkpointToken.standardOutput.contains("Verification: OK"), "\(checkpointToken.standardOutput) \(checkpointToken.standardError)")
-
-        // The submitter's CMS signature over the document itself.
-        let submitter = entry["body"]!["submitter"]!
-        _ = try save(Base64.decode(submitter["signature"]!.stringValue!)!, "signature.der")
-        _ = try save(Base64.decode(submitter["certificate"]!.stringValue!)!, "signer.der")
-        _ = try openssl(["x509", "-inform", "DER", "-in", "signer.der", "-out", "signer.pem"], in: work.path)
-        try (try String(contentsOfFile: work.file("root.pem"), encoding: .utf8) + chainPEM).write(toFile: work.file("cafile.pem"), atomically: true, encoding: .utf8)
-        let cms = try openssl(["cms", "-verify", "-binary", "-inform", "DER", "-in", "signature.der", "-content", fixture.document, "-CAfile", "cafile.pem", "-purpose", "any", "-out", "/dev/null"], in: work.path)
-        #expect(cms.status == 0 && cms.standardError.contains("Verification successful"), "\(cms.standardError)")
-        let cmsOther = try openssl(["cms", "-verify", "-binary", "-inform", "DER", "-in", "signature.der", "-content", fixture.otherDocument, "-CAfile", "cafile.pem", "-purpose", "any", "-out", "/dev/null"], in: work.path)
-        #expect(cmsOther.status != 0)
-
-        // The signer's path with every CRL the bundle carries.
-        let chain = try openssl(["verify", "-crl_check_all", "-CAfile", "root.pem", "-untrusted", "chain.pem", "-CRLfile", "crls.pem", "signer.pem"], in: work.path)
-        #expect(chain.status == 0 && chain.standardOutput.contains("signer.pem: OK"), "\(chain.standardOutput) \(chain.standardError)")
     }
 
     @Test("the bundle, its evidence body and the trust file match docs/schemas (jsonschema) and are their own RFC 8785 form (rfc8785)")
@@ -182,31 +184,33 @@ struct EvidenceBundleTests {
 
     @Test("a certificate revoked after it signed still PASSES; one revoked before is refused at deposit and the ledger is unchanged")
     func revocation() throws {
-        let bobKey = fixture.file("bob.key"), bobCert = fixture.file("bob.pem")
-        let added = try EvidenceFixture.run(["evidence", "add", fixture.document, "--case", "ARB-2026/0142", "--key", bobKey, "--cert", bobCert] + fixture.data)
-        let seq = (try JSONSerialization.jsonObject(with: Data(added.standardOutput.utf8)) as? [String: Any])?["seq"] as? Int ?? -1
-        let serial = try openssl(["x509", "-in", bobCert, "-noout", "-serial"], in: fixture.directory.path).standardOutput
-            .trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "serial=", with: "")
-        // CRL times have whole seconds: a revocation in the same second as the token would
-        // rightly count as before it. Wait for the next second, as a real revocation would be.
-        usleep(1_100_000)
-        try EvidenceFixture.run(["ca", "revoke", "--serial", serial, "--reason", "keyCompromise"] + fixture.data)
-        let after = fixture.file("bob-after.bundle")
-        try EvidenceFixture.run(["bundle", "export", "--seq", String(seq), "--out", after] + fixture.data)
-        let result = try verify(after, trust: fixture.trust, extra: ["--document", fixture.document])
-        #expect(result.status == 0 && result.verdict == "PASSED", "\(result.text)")
+        try EvidenceFixture.withData {
+            let bobKey = fixture.file("bob.key"), bobCert = fixture.file("bob.pem")
+            let added = try EvidenceFixture.run(["evidence", "add", fixture.document, "--case", "ARB-2026/0142", "--key", bobKey, "--cert", bobCert] + fixture.data)
+            let seq = (try JSONSerialization.jsonObject(with: Data(added.standardOutput.utf8)) as? [String: Any])?["seq"] as? Int ?? -1
+            let serial = try openssl(["x509", "-in", bobCert, "-noout", "-serial"], in: fixture.directory.path).standardOutput
+                .trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "serial=", with: "")
+            // CRL times have whole seconds: a revocation in the same second as the token would
+            // rightly count as before it. Wait for the next second, as a real revocation would be.
+            usleep(1_100_000)
+            try EvidenceFixture.run(["ca", "revoke", "--serial", serial, "--reason", "keyCompromise"] + fixture.data)
+            let after = fixture.file("bob-after.bundle")
+            try EvidenceFixture.run(["bundle", "export", "--seq", String(seq), "--out", after] + fixture.data)
+            let result = try verify(after, trust: fixture.trust, extra: ["--document", fixture.document])
+            #expect(result.status == 0 && result.verdict == "PASSED", "\(result.text)")
 
-        let size = try EvidenceFixture.run(["status"] + fixture.data).standardOutput
-        let refused = try notarium(["evidence", "add", fixture.document, "--case", "ARB-2026/0142", "--key", bobKey, "--cert", bobCert] + fixture.data)
-        #expect(refused.status == 1 && refused.standardError.contains("[signer-refused]") && refused.standardError.contains("revoked"), "\(refused.standardError)")
-        #expect(try EvidenceFixture.run(["status"] + fixture.data).standardOutput == size)
+            let size = try EvidenceFixture.run(["status"] + fixture.data).standardOutput
+            let refused = try notarium(["evidence", "add", fixture.document, "--case", "ARB-2026/0142", "--key", bobKey, "--cert", bobCert] + fixture.data)
+            #expect(refused.status == 1 && refused.standardError.contains("[signer-refused]") && refused.standardError.contains("revoked"), "\(refused.standardError)")
+            #expect(try EvidenceFixture.run(["status"] + fixture.data).standardOutput == size)
 
-        // A key that does not match the certificate, and a document that is not there.
-        let mismatched = try notarium(["evidence", "add", fixture.document, "--case", "ARB-1", "--key", fixture.file("alice.key"), "--cert", bobCert] + fixture.data)
-        #expect(mismatched.status == 2 && mismatched.standardError.contains("[key-certificate-mismatch]"), "\(mismatched.standardError)")
-        let badType = try notarium(["evidence", "add", fixture.document, "--case", "ARB-1", "--media-type", "pdf", "--key", bobKey, "--cert", bobCert] + fixture.data)
-        #expect(badType.status == 2 && badType.standardError.contains("[invalid-media-type]"), "\(badType.standardError)")
-        let badCase = try notarium(["evidence", "add", fixture.document, "--case", "no spaces", "--key", bobKey, "--cert", bobCert] + fixture.data)
-        #expect(badCase.status == 2 && badCase.standardError.contains("[invalid-case]"))
+            // A key that does not match the certificate, and a document that is not there.
+            let mismatched = try notarium(["evidence", "add", fixture.document, "--case", "ARB-1", "--key", fixture.file("alice.key"), "--cert", bobCert] + fixture.data)
+            #expect(mismatched.status == 2 && mismatched.standardError.contains("[key-certificate-mismatch]"), "\(mismatched.standardError)")
+            let badType = try notarium(["evidence", "add", fixture.document, "--case", "ARB-1", "--media-type", "pdf", "--key", bobKey, "--cert", bobCert] + fixture.data)
+            #expect(badType.status == 2 && badType.standardError.contains("[invalid-media-type]"), "\(badType.standardError)")
+            let badCase = try notarium(["evidence", "add", fixture.document, "--case", "no spaces", "--key", bobKey, "--cert", bobCert] + fixture.data)
+            #expect(badCase.status == 2 && badCase.standardError.contains("[invalid-case]"))
+        }
     }
 }

@@ -32,6 +32,17 @@ final class EvidenceFixture: @unchecked Sendable {
 
     static let shared = Result { try EvidenceFixture() }
 
+    /// Held by a test for as long as it runs commands on the shared data directory: one command
+    /// at a time holds its lock, and tests of several suites that run in parallel compare what
+    /// the directory holds before and after, so each needs it to itself for its whole body.
+    private static let dataLock = NSLock()
+
+    static func withData<T>(_ body: () throws -> T) rethrows -> T {
+        dataLock.lock()
+        defer { dataLock.unlock() }
+        return try body()
+    }
+
     @discardableResult
     static func run(_ arguments: [String]) throws -> ProcessResult {
         let result = try notarium(arguments)

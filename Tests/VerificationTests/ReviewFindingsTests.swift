@@ -59,35 +59,39 @@ struct ReviewFindingsTests {
 
     @Test("a token with a SHA-512 imprint, or a TimeStampResp where a bare token belongs, is refused")
     func tokenForm() throws {
-        let work = TemporaryDirectory("notarium-review")
-        let digest = String(repeating: "ab", count: 64)
-        try EvidenceFixture.run(["ts", "stamp", "--digest", digest, "--hash", "sha512", "--out", work.file("sha512.tsr")] + fixture.data)
-        _ = try openssl(["ts", "-reply", "-in", "sha512.tsr", "-token_out", "-out", "sha512.tst"], in: work.path)
-        let token = try readBytes(work.file("sha512.tst"))
-        try write(modify(try readJSON(fixture.bundle), ["records", "0", "timestamp"]) { _ in .string(Base64.encode(token)) }, to: work.file("sha512.bundle"))
-        let sha512 = try verify(work.file("sha512.bundle"), trust: fixture.trust)
-        #expect(sha512.status == 1 && sha512.subIndications(of: "timestamp.token") == ["HASH_FAILURE"], "\(sha512.text)")
+        try EvidenceFixture.withData {
+            let work = TemporaryDirectory("notarium-review")
+            let digest = String(repeating: "ab", count: 64)
+            try EvidenceFixture.run(["ts", "stamp", "--digest", digest, "--hash", "sha512", "--out", work.file("sha512.tsr")] + fixture.data)
+            _ = try openssl(["ts", "-reply", "-in", "sha512.tsr", "-token_out", "-out", "sha512.tst"], in: work.path)
+            let token = try readBytes(work.file("sha512.tst"))
+            try write(modify(try readJSON(fixture.bundle), ["records", "0", "timestamp"]) { _ in .string(Base64.encode(token)) }, to: work.file("sha512.bundle"))
+            let sha512 = try verify(work.file("sha512.bundle"), trust: fixture.trust)
+            #expect(sha512.status == 1 && sha512.subIndications(of: "timestamp.token") == ["HASH_FAILURE"], "\(sha512.text)")
 
-        // The entry's own token wrapped in a granted TimeStampResp: same token, wrong form.
-        let bundle = try readJSON(fixture.bundle)
-        try Data(Base64.decode(bundle["records"]!.arrayValue![0]["timestamp"]!.stringValue!)!).write(to: URL(fileURLWithPath: work.file("entry.tst")))
-        let wrapped = try openssl(["ts", "-reply", "-token_in", "-in", "entry.tst", "-out", "entry.tsr"], in: work.path)
-        #expect(wrapped.status == 0, "\(wrapped.standardError)")
-        let response = try readBytes(work.file("entry.tsr"))
-        try write(modify(bundle, ["records", "0", "timestamp"]) { _ in .string(Base64.encode(response)) }, to: work.file("response.bundle"))
-        let asResponse = try verify(work.file("response.bundle"), trust: fixture.trust)
-        #expect(asResponse.status == 1 && asResponse.subIndications(of: "timestamp.token") == ["FORMAT_FAILURE"], "\(asResponse.text)")
+            // The entry's own token wrapped in a granted TimeStampResp: same token, wrong form.
+            let bundle = try readJSON(fixture.bundle)
+            try Data(Base64.decode(bundle["records"]!.arrayValue![0]["timestamp"]!.stringValue!)!).write(to: URL(fileURLWithPath: work.file("entry.tst")))
+            let wrapped = try openssl(["ts", "-reply", "-token_in", "-in", "entry.tst", "-out", "entry.tsr"], in: work.path)
+            #expect(wrapped.status == 0, "\(wrapped.standardError)")
+            let response = try readBytes(work.file("entry.tsr"))
+            try write(modify(bundle, ["records", "0", "timestamp"]) { _ in .string(Base64.encode(response)) }, to: work.file("response.bundle"))
+            let asResponse = try verify(work.file("response.bundle"), trust: fixture.trust)
+            #expect(asResponse.status == 1 && asResponse.subIndications(of: "timestamp.token") == ["FORMAT_FAILURE"], "\(asResponse.text)")
+        }
     }
 
     @Test("evidence add refuses a certificate of this CA that is not a signer's (tls-client), and records nothing")
     func signerProfileOnly() throws {
-        let path = fixture.directory.path
-        _ = try openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "client.key"], in: path)
-        _ = try openssl(["req", "-new", "-key", "client.key", "-subj", "/CN=client.example/O=Example Ltd/C=DE", "-out", "client.csr"], in: path)
-        try EvidenceFixture.run(["ca", "issue", "--profile", "tls-client", "--csr", fixture.file("client.csr"), "--out", fixture.file("client.pem")] + fixture.data)
-        let before = try EvidenceFixture.run(["status"] + fixture.data).standardOutput
-        let refused = try notarium(["evidence", "add", fixture.document, "--case", "ARB-1", "--key", fixture.file("client.key"), "--cert", fixture.file("client.pem")] + fixture.data)
-        #expect(refused.status == 1 && refused.standardError.contains("[signer-refused]") && refused.standardError.contains("signer profile"), "\(refused.standardError)")
-        #expect(try EvidenceFixture.run(["status"] + fixture.data).standardOutput == before)
+        try EvidenceFixture.withData {
+            let path = fixture.directory.path
+            _ = try openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "client.key"], in: path)
+            _ = try openssl(["req", "-new", "-key", "client.key", "-subj", "/CN=client.example/O=Example Ltd/C=DE", "-out", "client.csr"], in: path)
+            try EvidenceFixture.run(["ca", "issue", "--profile", "tls-client", "--csr", fixture.file("client.csr"), "--out", fixture.file("client.pem")] + fixture.data)
+            let before = try EvidenceFixture.run(["status"] + fixture.data).standardOutput
+            let refused = try notarium(["evidence", "add", fixture.document, "--case", "ARB-1", "--key", fixture.file("client.key"), "--cert", fixture.file("client.pem")] + fixture.data)
+            #expect(refused.status == 1 && refused.standardError.contains("[signer-refused]") && refused.standardError.contains("signer profile"), "\(refused.standardError)")
+            #expect(try EvidenceFixture.run(["status"] + fixture.data).standardOutput == before)
+        }
     }
 }
