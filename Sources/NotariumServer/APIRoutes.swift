@@ -1,4 +1,5 @@
 import Access
+import Foundation
 import Appliance
 import CanonicalJSON
 import CertificateAuthority
@@ -43,10 +44,13 @@ struct APIRoutes {
     /// Body limits per endpoint: a deposit carries digests and one CMS signature, or, when the
     /// caller asks us to hash it, the document in base64 with 64 KiB for the rest; a CSR is small.
     static let depositLimit = (EvidenceDeposit.maximumContentBytes + 2) / 3 * 4 + 64 * 1024
+    /// A service event or an award: never more than a ledger entry holds (128 KiB), with room
+    /// for JSON whitespace a client may add.
+    static let recordLimit = 2 * LedgerEntry.maximumBytes
     static let clientLimit = 64 * 1024
     static let revocationLimit = 4 * 1024
 
-    func register(on router: Router<NotariumRequestContext>) {
+    func register(on router: AppRouter) {
         router.get("/v1/whoami") { request, context -> Response in
             let client = try await authenticate(request, context, for: nil)
             return Self.json(.object([
@@ -63,7 +67,37 @@ struct APIRoutes {
                 let receipt = try await api.notary.depositEvidence(
                     caseID: deposit.caseID, document: deposit.document, submitter: deposit.submitter, description: deposit.description,
                     context: writeContext(client, reservation))
-                return Self.receiptResponse(receipt)
+                return Self.receiptResponse(receipt, of: .evidence)
+            }
+        }
+        router.post("/v1/services") { request, context -> Response in
+            let client = try await authenticate(request, context, for: .recordService)
+            let body = try await JSONBody.read(request, limit: Self.recordLimit, timeoutSeconds: api.settings.bodyTimeoutSeconds)
+            let opening = try ServiceOpening(body.value)
+            return try await once(request, client: client, body: body, replay: replayAppend) { reservation in
+                let receipt = try await api.notary.openService(
+                    serviceID: opening.serviceID, caseID: opening.caseID, parts: opening.parts, recipients: opening.recipients, rules: opening.rules,
+                    eventTime: opening.eventTime, provider: opening.provider, rejection: opening.rejection, context: writeContext(client, reservation))
+                return Self.receiptResponse(receipt, of: .service(opening.serviceID))
+            }
+        }
+        router.post("/v1/services/:id/events") { request, context -> Response in
+            let client = try await authenticate(request, context, for: .recordService)
+            let id = try Self.identifier(context.parameters.get("id"), name: "service id")
+            let body = try await JSONBody.read(request, limit: Self.recordLimit, timeoutSeconds: api.settings.bodyTimeoutSeconds)
+            let event = try ServiceEventBody(body.value)
+            return try await once(request, client: client, body: body, replay: replayAppend) { reservation in
+                let receipt = try await api.notary.recordServiceEvent(serviceID: id, event.report, context: writeContext(client, reservation))
+                return Self.receiptResponse(receipt, of: .service(id))
+            }
+        }
+        router.post("/v1/awards") { request, context -> Response in
+            let client = try await authenticate(request, context, for: .registerAward)
+            let body = try await JSONBody.read(request, limit: Self.recordLimit, timeoutSeconds: api.settings.bodyTimeoutSeconds)
+            let registration = try AwardRegistration(body.value)
+            return try await once(request, client: client, body: body, replay: replayAppend) { reservation in
+                let receipt = try await api.notary.registerAward(registration.award, context: writeContext(client, reservation))
+                return Self.receiptResponse(receipt, of: .award(registration.award.awardID))
             }
         }
         router.get("/v1/entries/:seq") { request, context -> Response in
@@ -171,7 +205,7 @@ struct APIRoutes {
     func replayAppend(_ answer: IdempotencyStore.Answer) throws -> Response? {
         guard case .entry(let seq) = answer else { return nil }
         let entry = try api.ledger.entry(seq)
-        return Self.receiptResponse(AppendReceipt(seq: entry.seq, leafHash: entry.leafHash, time: entry.time))
+        return Self.receiptResponse(AppendReceipt(seq: entry.seq, leafHash: entry.leafHash, time: entry.time), of: Written(entry))
     }
 
     /// The client a registration made, again.
@@ -200,12 +234,43 @@ struct APIRoutes {
         return value
     }
 
-    static func receiptResponse(_ receipt: AppendReceipt) -> Response {
-        let value: JSONValue = .object([
+    /// What a ledger write recorded, for the links of its receipt: the bundle that proves it
+    /// is the entry's own for evidence, and the whole service's or award's otherwise.
+    enum Written {
+        case evidence
+        case service(String)
+        case award(String)
+
+        /// What a stored entry recorded (for a replayed answer).
+        init(_ entry: LedgerEntry) {
+            guard case .object(let members) = entry.body else { self = .evidence; return }
+            switch (entry.type, members["service"], members["award"]) {
+            case (.service, .string(let id)?, _): self = .service(id)
+            case (.award, _, .string(let id)?): self = .award(id)
+            default: self = .evidence
+            }
+        }
+
+        func bundle(seq: UInt64) -> String {
+            switch self {
+            case .evidence: "/v1/entries/\(seq)/bundle"
+            case .service(let id): "/v1/services/\(APIRoutes.pathSegment(id))/bundle"
+            case .award(let id): "/v1/awards/\(APIRoutes.pathSegment(id))/bundle"
+            }
+        }
+    }
+
+    static func receiptResponse(_ receipt: AppendReceipt, of written: Written) -> Response {
+        var members: [String: JSONValue] = [
             "seq": .integer(Int64(receipt.seq)), "leafHash": .string(Base64.encode(receipt.leafHash)), "time": .string(receipt.time),
-            "entry": .string("/v1/entries/\(receipt.seq)"), "bundle": .string("/v1/entries/\(receipt.seq)/bundle"),
-        ])
-        var response = json(value, status: .created)
+            "entry": .string("/v1/entries/\(receipt.seq)"), "bundle": .string(written.bundle(seq: receipt.seq)),
+        ]
+        switch written {
+        case .evidence: break
+        case .service(let id): members["service"] = .string(id)
+        case .award(let id): members["award"] = .string(id)
+        }
+        var response = json(.object(members), status: .created)
         response.headers[.location] = "/v1/entries/\(receipt.seq)"
         return response
     }
@@ -326,12 +391,21 @@ struct APIRoutes {
 
     // MARK: - Helpers
 
-    static func identifier(_ text: String?, name: String) throws -> String {
-        guard let text, Field.isIdentifier(text) else {
-            throw ProblemDetails(status: .badRequest, type: "invalid-parameter", detail: "the \(name) is 1 to 128 letters, digits, '.', '_', '-' or ':', not \"\((text ?? "").prefix(80))\"")
+    /// A service or award identifier from the path, percent-decoded: identifiers may hold `/`,
+    /// which a client sends as `%2F` (`pathSegment`).
+    static func identifier(_ raw: String?, name: String) throws -> String {
+        guard let text = raw?.removingPercentEncoding, Field.isIdentifier(text) else {
+            throw ProblemDetails(status: .badRequest, type: "invalid-parameter", detail: "the \(name) is 1 to 128 letters, digits, '.', '_', ':', '/' or '-', starting with a letter or digit, not \"\((raw ?? "").prefix(80))\"")
         }
         return text
     }
+
+    /// An identifier as one path segment: `/` and `:` percent-encoded.
+    static func pathSegment(_ identifier: String) -> String {
+        identifier.addingPercentEncoding(withAllowedCharacters: segmentCharacters) ?? identifier
+    }
+
+    private static let segmentCharacters = CharacterSet.urlPathAllowed.subtracting(CharacterSet(charactersIn: "/:"))
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
         Response(
@@ -343,65 +417,5 @@ struct APIRoutes {
         var response = json(bundle.json)
         response.headers[.contentDisposition] = "attachment; filename=\"\(name).bundle.json\""
         return response
-    }
-}
-
-// MARK: - Request bodies
-
-/// `POST /v1/evidence` (docs/api.md §3.1).
-struct EvidenceDeposit {
-    let caseID: String
-    let document: DocumentDescription
-    let submitter: RecordedSignature
-    let description: String?
-
-    /// The largest document the appliance hashes for a caller (`content`), then forgets.
-    static let maximumContentBytes = 12 * 1024 * 1024
-
-    init(_ body: JSONValue) throws(RecordError) {
-        let members = try Field.object(body, at: "body", required: ["case", "submitter"], optional: ["document", "content", "mediaType", "description"])
-        caseID = try Field.identifier(members["case"], at: "body.case")
-        switch (members["document"], members["content"]) {
-        case (let described?, nil):
-            guard members["mediaType"] == nil else { throw RecordError(.schema, "body.mediaType goes with body.content; a document description carries its own") }
-            document = try DocumentDescription.parse(described, at: "body.document")
-        case (nil, let content?):
-            // Hashed here and not kept: the appliance stores digests only.
-            let bytes = try Field.base64(content, at: "body.content", maximumBytes: Self.maximumContentBytes)
-            document = DocumentDescription(describing: bytes, mediaType: try Field.mediaType(members["mediaType"], at: "body.mediaType"))
-        default:
-            throw RecordError(.schema, "give the document either described (body.document) or as bytes to hash (body.content), not both or neither")
-        }
-        let signer = try Field.object(members["submitter"], at: "body.submitter", required: ["certificate", "signature"])
-        submitter = try RecordedSignature.parse(signer, at: "body.submitter")
-        description = try Field.optionalString(members["description"], at: "body.description", maximumLength: EvidenceRecord.maximumDescriptionLength)
-    }
-}
-
-/// `POST /v1/clients` (docs/api.md §3.5).
-struct ClientRegistration {
-    let name: String
-    let role: Role
-    /// PKCS#10, PEM text (or DER in base64 under `csrDer`).
-    let csr: [UInt8]
-
-    init(_ body: JSONValue) throws(RecordError) {
-        let members = try Field.object(body, at: "body", required: ["name", "role"], optional: ["csr", "csrDer"])
-        name = try Field.string(members["name"], at: "body.name", maximumLength: 64)
-        let roleName = try Field.string(members["role"], at: "body.role", maximumLength: 16)
-        guard let role = Role(rawValue: roleName) else {
-            throw RecordError(.schema, "body.role \"\(roleName)\" is not one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        self.role = role
-        csr = try Self.csr(members, at: "body")
-    }
-
-    /// A certificate request as `csr` (PEM text) or `csrDer` (base64 DER), exactly one of them.
-    static func csr(_ members: [String: JSONValue], at path: String) throws(RecordError) -> [UInt8] {
-        switch (members["csr"], members["csrDer"]) {
-        case (let pem?, nil): return Array(try Field.string(pem, at: path + ".csr", maximumLength: 16 * 1024).utf8)
-        case (nil, let der?): return try Field.base64(der, at: path + ".csrDer", maximumBytes: 16 * 1024)
-        default: throw RecordError(.schema, "give the certificate request as \(path).csr (PEM) or \(path).csrDer (base64 DER), one of them")
-        }
     }
 }

@@ -31,7 +31,7 @@ public func buildApplication(
     logger: Logger,
     onListening: @escaping @Sendable (ListenAddress) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let router = Router(context: NotariumRequestContext.self)
+    let router = AppRouter()
     // Middleware applies to the routes added after it, and to "not found".
     router.add(middleware: ProblemDetailsMiddleware(logger: logger))
     HealthRoutes(dataDirectory: dataDirectory).register(on: router)
@@ -42,7 +42,7 @@ public func buildApplication(
     MetricsRoutes().register(on: router)
 
     return Application(
-        router: router,
+        router: router.finish(),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.listen.host, port: configuration.listen.port),
             serverName: "notariumd/\(NotariumVersion.version)"),
@@ -68,7 +68,7 @@ public func buildAPIApplication(
     logger: Logger,
     onListening: @escaping @Sendable (ListenAddress) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let router = Router(context: NotariumRequestContext.self)
+    let router = AppRouter()
     router.add(middleware: ProblemDetailsMiddleware(logger: logger))
     let routes = APIRoutes(api: api)
     HealthRoutes(dataDirectory: dataDirectory).register(on: router)
@@ -89,7 +89,7 @@ public func buildAPIApplication(
 
     let address = configuration.api.listen
     return Application(
-        router: router,
+        router: router.finish(),
         server: .renewableTLS(tls, idleTimeout: .seconds(Int64(configuration.api.bodyTimeoutSeconds) * 2)),
         configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port), serverName: "notariumd/\(NotariumVersion.version)"),
         onServerRunning: { channel in

@@ -19,7 +19,7 @@ import OpenSSLKit
 struct CARoutes {
     let authority: CertificateAuthority
 
-    func register(on router: Router<NotariumRequestContext>) {
+    func register(on router: AppRouter) {
         router.get("/ca/crl") { _, _ -> Response in
             Self.der(authority.currentCRL.der, type: "application/pkix-crl", maxAge: 300)
         }

@@ -7,7 +7,7 @@ import RocksDBStore
 struct HealthRoutes {
     let dataDirectory: DataDirectory
 
-    func register(on router: Router<NotariumRequestContext>) {
+    func register(on router: AppRouter) {
         router.get("/healthz") { _, _ -> Response in
             do {
                 // A real read through RocksDB, not a flag: a closed or failing database shows here.

@@ -15,7 +15,7 @@ import NIOCore
 struct LedgerRoutes {
     let ledger: Ledger
 
-    func register(on router: Router<NotariumRequestContext>) {
+    func register(on router: AppRouter) {
         router.get("/ledger/checkpoint") { _, _ -> Response in
             guard let record = try ledger.latestCheckpoint() else {
                 throw ProblemDetails(status: .notFound, type: "no-checkpoint", detail: "the ledger has no checkpoint yet")

@@ -19,7 +19,7 @@ struct MetricsRoutes {
     /// Checks the request first (on the TLS listener: an operator's certificate).
     var gate: (@Sendable (Request, NotariumRequestContext) async throws -> Void)? = nil
 
-    func register(on router: Router<NotariumRequestContext>) {
+    func register(on router: AppRouter) {
         router.get("/metrics") { request, context -> Response in
             try await gate?(request, context)
             return Response(

@@ -14,6 +14,8 @@ public struct ProblemDetails: Error, Sendable {
     /// A short, stable identifier; the `type` member is `urn:notarium:problem:<type>`.
     public let type: String
     public let detail: String
+    /// Headers the answer carries besides the content type (`Allow` of a 405).
+    public var headers: HTTPFields = [:]
 
     public init(status: HTTPResponse.Status, type: String, detail: String) {
         self.status = status
@@ -30,6 +32,7 @@ public struct ProblemDetails: Error, Sendable {
         // After a body that was cut short or refused unread, the connection's framing is
         // unknown: close it rather than read the rest as the next request.
         if status == .requestTimeout || status == .contentTooLarge { headers[.connection] = "close" }
+        headers.append(contentsOf: self.headers)
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: json)))
     }
 }

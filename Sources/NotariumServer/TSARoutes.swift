@@ -20,7 +20,7 @@ struct TSARoutes {
     static let granted = Counter(label: "notarium_tsa_responses_total", dimensions: [("status", "granted")])
     static let rejected = Counter(label: "notarium_tsa_responses_total", dimensions: [("status", "rejection")])
 
-    func register(on router: Router<NotariumRequestContext>) {
+    func register(on router: AppRouter) {
         router.post("/tsa") { request, context -> Response in
             try await gate?(request, context)
             let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()

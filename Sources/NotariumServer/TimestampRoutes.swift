@@ -19,7 +19,7 @@ import TimeStamping
 struct TimestampRoutes {
     let stamper: LedgerTimeStamper
 
-    func register(on router: Router<NotariumRequestContext>) {
+    func register(on router: AppRouter) {
         let ledger = stamper.ledger
         router.get("/ledger/entries/:seq/timestamp") { _, context -> Response in
             let seq = try LedgerRoutes.number(context.parameters.get("seq"), name: "seq")

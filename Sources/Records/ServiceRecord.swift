@@ -18,7 +18,7 @@ public struct ServicePart: Sendable, Equatable {
         return .object(members)
     }
 
-    static func list(_ value: JSONValue?, at path: String) throws(RecordError) -> [ServicePart] {
+    public static func list(_ value: JSONValue?, at path: String) throws(RecordError) -> [ServicePart] {
         var parts: [ServicePart] = []
         for (index, item) in try Field.array(value, at: path, minimum: 1, maximum: 20).enumerated() {
             let itemPath = "\(path)[\(index)]"
@@ -72,7 +72,7 @@ public struct Identification: Sendable, Equatable {
         return .object(members)
     }
 
-    static func parse(_ value: JSONValue?, at path: String) throws(RecordError) -> Identification {
+    public static func parse(_ value: JSONValue?, at path: String) throws(RecordError) -> Identification {
         let members = try Field.object(value, at: path, required: ["method"], optional: ["session"])
         let name = try Field.string(members["method"], at: path + ".method", maximumLength: 32)
         guard let method = IdentificationMethod(rawValue: name) else {
@@ -102,7 +102,7 @@ public struct ProviderEvidence: Sendable, Equatable {
         return .object(members)
     }
 
-    static func parse(_ value: JSONValue?, at path: String) throws(RecordError) -> ProviderEvidence {
+    public static func parse(_ value: JSONValue?, at path: String) throws(RecordError) -> ProviderEvidence {
         let members = try Field.object(value, at: path, required: ["kind", "report"], optional: ["id"])
         let name = try Field.string(members["kind"], at: path + ".kind", maximumLength: 32)
         guard let kind = ProviderEvidenceKind(rawValue: name) else {

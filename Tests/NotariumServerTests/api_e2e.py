@@ -271,6 +271,109 @@ problem(get("/v1/entries/0/bundle", auditor), 404, "not-found")  # entry 0 is th
 problem(get("/v1/services/nope/bundle", auditor), 404, "not-found")
 problem(get("/v1/awards/nope/bundle", auditor), 404, "not-found")
 
+# --- A service and an award, as a platform records them -------------------------------------------
+
+
+def receipt_of(response, what):
+    check(response.status_code == 201, f"{what}: {response.status_code} {response.text[:400]}")
+    return response.json()
+
+
+def body_of(seq):
+    return json.loads(base64.b64decode(get(f"/v1/entries/{seq}", auditor).json()["entry"]))["body"]
+
+
+def verify_offline(bundle_url, name):
+    response = get(bundle_url, auditor)
+    check(response.status_code == 200, f"{name} bundle: {response.status_code} {response.text[:300]}")
+    open(path(name + ".bundle"), "wb").write(response.content)
+    result = subprocess.run([notarium, "verify", path(name + ".bundle"), "--trust", path("trust.json")], capture_output=True, text=True)
+    check(result.returncode == 0, f"notarium verify {name}: {result.returncode} {result.stdout} {result.stderr}")
+
+
+notice = b"Notice of arbitration ODR-2026-0042.\n"
+notice_part = {"name": "notice", "digests": [{"algorithm": "sha-256", "value": base64.b64encode(hashlib.sha256(notice).digest()).decode()}],
+               "size": len(notice), "mediaType": "text/plain"}
+rules = {"timeZone": "Asia/Shanghai", "calendar": {"id": "CN", "version": "2026.1", "weekend": [6, 7], "holidays": ["2026-12-31"]},
+         "confirmedChannels": ["portal"], "readReportPresumesService": True, "acceptanceWindowDays": 14}
+service_id = "ODR/2026/SVC-1"  # a '/' in an identifier travels as %2F in a path
+service_path = "/v1/services/" + urllib.parse.quote(service_id, safe="")
+opening = {"service": service_id, "case": "ODR-2026-0042", "parts": [notice_part],
+           "recipients": [{"channel": "email", "address": "respondent@example.org"}, {"channel": "portal", "address": "acct-0042"}],
+           "rules": rules}
+problem(post("/v1/services", auditor, opening), 403, "forbidden")
+problem(post("/v1/services", clerk, dict(opening, rules=dict(rules, timeZone="Mars/Olympus"))), 422, "schema-violation")
+problem(post("/v1/services", clerk, dict(opening, recipients=[{"channel": "email", "address": "not-an-address"}])), 422, "invalid-record")
+problem(post("/v1/services", clerk, dict(opening, requestedBy={"clientCertificateSha256": "00" * 32})), 422, "schema-violation")
+opened = receipt_of(post("/v1/services", clerk, opening, key="open-svc-1"), "open a service")
+check(opened["seq"] == last_seq + 1 and opened["service"] == service_id, f"service receipt {opened}")
+check(opened["bundle"] == service_path + "/bundle", f"the receipt links the service's bundle: {opened['bundle']}")
+replayed = post("/v1/services", clerk, opening, key="open-svc-1")
+check(replayed.headers.get("Idempotent-Replayed") == "true" and replayed.json() == opened, f"replayed opening: {replayed.text[:300]}")
+problem(post("/v1/services", clerk, opening), 409, "conflict")
+opened_body = body_of(opened["seq"])
+check(opened_body["requestedBy"] == {"clientCertificateSha256": clerk_sha256}, f"the service names the clerk: {opened_body.get('requestedBy')}")
+check("respondent@example.org" not in json.dumps(opened_body), "the ledger holds commitments, not addresses")
+
+problem(post(service_path + "/events", auditor, {"event": "ContentConsignment", "channel": "portal"}), 403, "forbidden")
+problem(post(service_path + "/events", clerk, {"event": "ContentTeleportation", "channel": "portal"}), 422, "schema-violation")
+problem(post(service_path + "/events", clerk, {"event": "ContentConsignment", "channel": "sms"}), 422, "invalid-record")
+problem(post(service_path + "/events", clerk, {"event": "ServiceDeemedEffective", "channel": "portal"}), 422, "service-rule")
+problem(post("/v1/services/no-such-service/events", clerk, {"event": "ContentConsignment", "channel": "portal"}), 404, "not-found")
+consigned = receipt_of(post(service_path + "/events", clerk, {"event": "ContentConsignment", "channel": "portal",
+                                                              "provider": {"kind": "portal-log", "report": "stored in the case file"}},
+                            key="consign-svc-1"), "ContentConsignment")
+check(consigned["seq"] == opened["seq"] + 1, f"refused events appended nothing: {consigned['seq']} after {opened['seq']}")
+again = post(service_path + "/events", clerk, {"event": "ContentConsignment", "channel": "portal",
+                                              "provider": {"kind": "portal-log", "report": "stored in the case file"}}, key="consign-svc-1")
+check(again.json() == consigned and again.headers.get("Idempotent-Replayed") == "true", "a replayed event is not recorded twice")
+deemed = receipt_of(post(service_path + "/events", clerk, {"event": "ServiceDeemedEffective", "channel": "portal"}), "ServiceDeemedEffective")
+effective = body_of(deemed["seq"])["effective"]
+check(effective["basis"] == "arrival-at-confirmed-address", f"the appliance computed the effective service: {effective}")
+listed_405 = requests.get(api + "/v1/services", cert=clerk, verify=ca, timeout=10)
+problem(listed_405, 405, "method-not-allowed")
+check(listed_405.headers.get("Allow") == "POST", f"Allow: {listed_405.headers.get('Allow')}")
+verify_offline(service_path + "/bundle", "service")
+
+# An award with one arbitrator and the institution's seal, each signing the authentic version (the
+# seal's certificate is one more entry, before the award).
+seal_csr = new_key_and_csr("seal", "/CN=Example Arbitration Commission/O=Example Arbitration Commission")
+response = post("/v1/certificates", operator, {"profile": "signer", "csr": seal_csr})
+check(response.status_code == 201, f"seal certificate: {response.status_code} {response.text}")
+open(path("seal.crt"), "w").write(response.json()["certificate"])
+award_text = b"Final award in ODR-2026-0042. The respondent shall pay.\n"
+open(path("award.txt"), "wb").write(award_text)
+
+
+def award_signature(signer, role):
+    openssl("cms", "-sign", "-binary", "-cades", "-md", "sha256", "-in", path("award.txt"), "-signer", path(signer + ".crt"),
+            "-inkey", path(signer + ".key"), "-outform", "DER", "-out", path(signer + "-award.p7s"))
+    der = base64.b64decode("".join(open(path(signer + ".crt")).read().strip().splitlines()[1:-1]))
+    return {"role": role, "language": "en", "certificate": base64.b64encode(der).decode(),
+            "signature": base64.b64encode(open(path(signer + "-award.p7s"), "rb").read()).decode()}
+
+
+award = {"award": "ODR-2026-0042/A1", "case": "ODR-2026-0042", "issued": "2026-11-23", "seat": "Beijing, China", "arbitrators": 1,
+         "versions": [{"language": "en", "authentic": True, "digests": [{"algorithm": "sha-256", "value": base64.b64encode(hashlib.sha256(award_text).digest()).decode()}],
+                       "size": len(award_text), "mediaType": "text/plain"}],
+         "signatures": [award_signature("party", "presiding-arbitrator"), award_signature("seal", "institution-seal")]}
+problem(post("/v1/awards", auditor, award), 403, "forbidden")
+problem(post("/v1/awards", clerk, dict(award, arbitrators=3)), 422, "invalid-record")
+problem(post("/v1/awards", clerk, dict(award, event="urn:notarium:event:AwardIssued")), 422, "schema-violation")
+wrong_signature = json.loads(json.dumps(award))
+wrong_signature["signatures"][0]["signature"] = signature  # the exhibit's signature, not the award's
+problem(post("/v1/awards", clerk, wrong_signature), 422, "digest-mismatch")
+registered_award = receipt_of(post("/v1/awards", clerk, award, key="award-1"), "register the award")
+check(registered_award["seq"] == deemed["seq"] + 2 and registered_award["award"] == award["award"], f"award receipt {registered_award}")
+check(registered_award["bundle"] == "/v1/awards/" + urllib.parse.quote(award["award"], safe="") + "/bundle", f"award bundle link {registered_award['bundle']}")
+check(post("/v1/awards", clerk, award, key="award-1").json() == registered_award, "a replayed award is registered once")
+problem(post("/v1/awards", clerk, award), 409, "conflict")
+check(body_of(registered_award["seq"])["requestedBy"] == {"clientCertificateSha256": clerk_sha256}, "the award names the clerk")
+verify_offline(registered_award["bundle"], "award")
+last_seq = registered_award["seq"]
+next_entry_absent(last_seq + 1)
+still_serving()
+
 # --- Revocation locks the clerk out at once ---------------------------------------------------------
 
 serial = next(c for c in get("/v1/clients", operator).json()["clients"] if c["name"] == "odr-platform")["serial"]
