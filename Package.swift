@@ -139,6 +139,10 @@ let package = Package(
                 "RocksDBStore", "Appliance", "Ledger", "CanonicalJSON", "Sodium", "CertificateAuthority", "OpenSSLKit", "TimeStamping",
                 "Records", "Notary", "Verification",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         // Writes Vectors/bundles/ (valid and broken bundles, manifest.json, trust.json).

@@ -75,6 +75,13 @@ if $with_tests; then
       || python3 -m pip install --quiet --break-system-packages requests
     python3 -c 'import requests' || { echo "notarium: requests is not importable by $(command -v python3)" >&2; exit 1; }
   fi
+  # schemathesis 4: runs the OpenAPI contract (docs/openapi.yaml) against a live notariumd.
+  if ! python3 -c 'import schemathesis, sys; sys.exit(0 if schemathesis.__version__.startswith("4.") else 1)' 2>/dev/null; then
+    echo "notarium: installing schemathesis for the API contract test"
+    python3 -m pip install --quiet 'schemathesis>=4,<5' 2>/dev/null \
+      || python3 -m pip install --quiet --break-system-packages 'schemathesis>=4,<5'
+    python3 -c 'import schemathesis.cli' || { echo "notarium: schemathesis is not importable by $(command -v python3)" >&2; exit 1; }
+  fi
   # rfc3161-client (Trail of Bits): an independent RFC 3161 client and verifier with a strict
   # DER parser, for the TSA interoperability tests.
   if ! python3 -c 'import rfc3161_client' 2>/dev/null; then

@@ -29,6 +29,9 @@ public struct CertificateStore: Sendable {
     let certificates: ColumnFamily
     let revocations: ColumnFamily
     let state: ColumnFamily
+    private let parsedHierarchy = ParsedRecordCache<Hierarchy>()
+    private let parsedCRL = ParsedRecordCache<StoredCRL>()
+    private let parsedRootCRL = ParsedRecordCache<StoredCRL>()
 
     public init(database: Database) throws(CAError) {
         self.database = database
@@ -43,22 +46,31 @@ public struct CertificateStore: Sendable {
 
     /// The CA certificates, or nil before `ca init`.
     public func hierarchy() throws(CAError) -> Hierarchy? {
-        try read(Self.hierarchyKey, in: state).map { bytes throws(CAError) in try Hierarchy(record: bytes) }
+        try read(Self.hierarchyKey, in: state).map { bytes throws(CAError) in try parsedHierarchy.value(for: bytes) { bytes throws(CAError) in try Hierarchy(record: bytes) } }
     }
 
     /// The issuing CA's current CRL.
     public func currentCRL() throws(CAError) -> StoredCRL? {
-        try read(Self.crlKey, in: state).map { bytes throws(CAError) in try StoredCRL(record: bytes) }
+        try read(Self.crlKey, in: state).map { bytes throws(CAError) in try parsedCRL.value(for: bytes) { bytes throws(CAError) in try StoredCRL(record: bytes) } }
     }
 
     /// The root CA's current CRL.
     public func currentRootCRL() throws(CAError) -> StoredCRL? {
-        try read(Self.rootCRLKey, in: state).map { bytes throws(CAError) in try StoredCRL(record: bytes) }
+        try read(Self.rootCRLKey, in: state).map { bytes throws(CAError) in try parsedRootCRL.value(for: bytes) { bytes throws(CAError) in try StoredCRL(record: bytes) } }
     }
 
     /// The record of one serial.
     public func record(serial: [UInt8]) throws(CAError) -> CertificateRecord? {
         try read(serial, in: certificates).map { bytes throws(CAError) in try CertificateRecord(record: bytes) }
+    }
+
+    /// The certificate (DER) and profile recorded for one serial, without parsing the
+    /// certificate: what a signature check needs to know about a certificate it already holds.
+    public func issued(serial: [UInt8]) throws(CAError) -> (der: [UInt8], profile: String)? {
+        guard let bytes = try read(serial, in: certificates) else { return nil }
+        let members = try parse(bytes, what: "certificate")
+        guard let profile = members["profile"]?.stringValue else { throw CAError(.corrupt, "a certificate record has no profile") }
+        return (try base64Field(members, "certificate", what: "certificate"), profile)
     }
 
     public func contains(serial: [UInt8]) throws(CAError) -> Bool {

@@ -39,7 +39,7 @@ struct EvidenceDeposit {
     }
 }
 
-/// `POST /v1/clients` (docs/api.md §3.5).
+/// `POST /v1/clients` (docs/api.md §3.8).
 struct ClientRegistration {
     let name: String
     let role: Role

@@ -415,7 +415,10 @@ struct APIRoutes {
 
     static func bundle(_ bundle: Records.Bundle, name: String) -> Response {
         var response = json(bundle.json)
-        response.headers[.contentDisposition] = "attachment; filename=\"\(name).bundle.json\""
+        // An identifier's '/' and ':' are not for file names (they would name a directory, or
+        // a drive or stream on Windows).
+        let file = String(name.map { $0 == "/" || $0 == ":" ? "_" : $0 })
+        response.headers[.contentDisposition] = "attachment; filename=\"\(file).bundle.json\""
         return response
     }
 }

@@ -30,8 +30,9 @@ final class AppRouter: RouterMethods {
         return self
     }
 
-    /// The methods a client may try that a path does not have: each answers 405.
-    static let probedMethods: [HTTPRequest.Method] = [.get, .head, .post, .put, .delete, .patch, .options, .trace]
+    /// The methods a client may try that a path does not have: each answers 405. QUERY is the
+    /// safe method with a body of draft-ietf-httpbis-safe-method-w-body, which clients send now.
+    static let probedMethods: [HTTPRequest.Method] = [.get, .head, .post, .put, .delete, .patch, .options, .trace, HTTPRequest.Method("QUERY")!]
 
     /// Adds the 405 answers; call once, after every route is registered.
     func finish() -> Router<Context> {

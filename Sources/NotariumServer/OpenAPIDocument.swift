@@ -26,7 +26,13 @@ info:
     schema-violation). Base64 is the canonical padded standard alphabet and never empty (400
     malformed-base64 otherwise). JSON responses are canonical JSON (RFC 8785).
 
-    Path parameters are matched as sent and are not percent-decoded.
+    Service and award identifiers in paths are percent-decoded: an identifier may contain '/'
+    and ':', sent as %2F and %3A (':' may also be sent as it is). Other path parameters are
+    matched as sent.
+
+    A path that the API serves, asked with a method that it does not have, gets 405
+    method-not-allowed with an Allow header listing the path's methods (HEAD wherever GET is),
+    before any client certificate is checked. The operations below do not list 405 one by one.
   license:
     name: See the repository
 servers:
@@ -120,6 +126,180 @@ paths:
           $ref: '#/components/responses/InternalError'
         '503':
           $ref: '#/components/responses/ServiceUnavailable'
+        default:
+          $ref: '#/components/responses/Problem'
+  /v1/services:
+    post:
+      tags: [api]
+      operationId: openService
+      summary: Open an electronic service (its first event, a service entry)
+      description: |
+        Role clerk (record-service). Records SubmissionAcceptance, or SubmissionRejection when
+        `rejection` is given, with the documents served (by digest), the recipients and the
+        case's effective-service rules (docs/records.md section 2). The recipients' addresses go
+        to the appliance's erasable store; the ledger gets a salted commitment per channel. Body
+        at most 262,144 bytes (twice the 128 KiB a ledger entry holds). Supports Idempotency-Key
+        (docs/api.md section 4). 409 conflict when a service with this identifier is already
+        open; 422 schema-violation, invalid-record (two recipients on one channel, an address
+        that does not fit its channel) or service-rule (eventTime in the future or more than 72
+        hours ago).
+      security:
+        - clientCertificate: []
+      parameters:
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/ServiceOpening'
+      responses:
+        '201':
+          description: The opening is durable; its receipt, with the service's bundle path. On a replay, the first receipt again.
+          headers:
+            Location:
+              $ref: '#/components/headers/EntryLocation'
+            Idempotent-Replayed:
+              $ref: '#/components/headers/IdempotentReplayed'
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/ServiceReceipt'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '408':
+          $ref: '#/components/responses/RequestTimeout'
+        '409':
+          $ref: '#/components/responses/Conflict'
+        '413':
+          $ref: '#/components/responses/ContentTooLarge'
+        '415':
+          $ref: '#/components/responses/UnsupportedMediaType'
+        '422':
+          $ref: '#/components/responses/UnprocessableContent'
+        '500':
+          $ref: '#/components/responses/InternalError'
+        default:
+          $ref: '#/components/responses/Problem'
+  /v1/services/{id}/events:
+    post:
+      tags: [api]
+      operationId: recordServiceEvent
+      summary: Record one more event of an open service, as the provider reported it
+      description: |
+        Role clerk (record-service). The appliance adds the case, the parts, the recipient's
+        commitment on `channel` and the link to the service's previous event. Which members an
+        event takes follows docs/records.md section 2.2 (one schema per group of events below).
+        For ServiceDeemedEffective the appliance computes when service became effective, from
+        the recorded events and the service's rules, and ignores notice, identification and
+        reason. Body at most 262,144 bytes. Supports Idempotency-Key (docs/api.md section 4).
+        404 not-found when no service `id` was opened; 422 invalid-record (an opening event, no
+        recipient on `channel`) or service-rule (the event would break a rule between the
+        service's events, docs/records.md section 2.5, or nothing makes service effective yet).
+      security:
+        - clientCertificate: []
+      parameters:
+        - $ref: '#/components/parameters/ServiceID'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/ServiceEventReport'
+      responses:
+        '201':
+          description: The event is durable; its receipt, with the service's bundle path. On a replay, the first receipt again.
+          headers:
+            Location:
+              $ref: '#/components/headers/EntryLocation'
+            Idempotent-Replayed:
+              $ref: '#/components/headers/IdempotentReplayed'
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/ServiceReceipt'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '408':
+          $ref: '#/components/responses/RequestTimeout'
+        '409':
+          $ref: '#/components/responses/Conflict'
+        '413':
+          $ref: '#/components/responses/ContentTooLarge'
+        '415':
+          $ref: '#/components/responses/UnsupportedMediaType'
+        '422':
+          $ref: '#/components/responses/UnprocessableContent'
+        '500':
+          $ref: '#/components/responses/InternalError'
+        default:
+          $ref: '#/components/responses/Problem'
+  /v1/awards:
+    post:
+      tags: [api]
+      operationId: registerAward
+      summary: Register an arbitral award (an award entry)
+      description: |
+        Role clerk (register-award). The body is the award entry's body
+        (docs/schemas/award.schema.json) without `event` and `requestedBy`, which the appliance
+        writes. Every authentic version must carry one signature from each arbitrator and one
+        institution seal (the tribunal rule, docs/records.md section 3.4), and every signature
+        must verify over its version and be made with a valid, unrevoked signer certificate of
+        this CA. Body at most 262,144 bytes. Supports Idempotency-Key (docs/api.md section 4).
+        409 conflict when the award is already registered; 422 schema-violation, invalid-record
+        (the tribunal rule, an award too large for one entry), bad-signature, digest-mismatch or
+        signer-refused.
+      security:
+        - clientCertificate: []
+      parameters:
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/AwardRegistration'
+      responses:
+        '201':
+          description: The award is durable; its receipt, with the award's bundle path. On a replay, the first receipt again.
+          headers:
+            Location:
+              $ref: '#/components/headers/EntryLocation'
+            Idempotent-Replayed:
+              $ref: '#/components/headers/IdempotentReplayed'
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/AwardReceipt'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '408':
+          $ref: '#/components/responses/RequestTimeout'
+        '409':
+          $ref: '#/components/responses/Conflict'
+        '413':
+          $ref: '#/components/responses/ContentTooLarge'
+        '415':
+          $ref: '#/components/responses/UnsupportedMediaType'
+        '422':
+          $ref: '#/components/responses/UnprocessableContent'
+        '500':
+          $ref: '#/components/responses/InternalError'
         default:
           $ref: '#/components/responses/Problem'
   /v1/entries/{seq}:
@@ -438,11 +618,9 @@ paths:
       security: []
       responses:
         '200':
-          description: The OpenAPI 3.1 document.
+          description: The OpenAPI 3.1 document (this file, YAML).
           content:
-            application/yaml:
-              schema:
-                type: string
+            application/yaml: {}
         default:
           $ref: '#/components/responses/Problem'
   /healthz:
@@ -705,9 +883,11 @@ paths:
         response.
       security: []
       requestBody:
-        required: true
+        # Not required: an empty body is a malformed OCSPRequest, answered as OCSP answers it.
+        required: false
         description: |
-          A DER OCSPRequest. The content type is not checked: application/ocsp-request is what
+          A DER OCSPRequest; an empty or missing body is answered 200 with malformedRequest,
+          as any unparsable request is (RFC 6960 section 2.3). The content type is not checked: application/ocsp-request is what
           OCSP clients send, and any other (such as application/octet-stream) is read the same way.
         content:
           application/ocsp-request:
@@ -837,9 +1017,8 @@ components:
       in: path
       required: true
       description: |
-        A service identifier (docs/records.md section 4). Identifiers may also contain ':' sent
-        unencoded (path parameters are not percent-decoded); one containing '/' cannot be
-        addressed here.
+        A service identifier (docs/records.md section 4) as one path segment: '/' sent as %2F,
+        ':' as %3A or as it is. The appliance percent-decodes it.
       schema:
         $ref: '#/components/schemas/PathIdentifier'
     AwardID:
@@ -847,9 +1026,8 @@ components:
       in: path
       required: true
       description: |
-        An award identifier (docs/records.md section 4). Identifiers may also contain ':' sent
-        unencoded (path parameters are not percent-decoded); one containing '/' cannot be
-        addressed here.
+        An award identifier (docs/records.md section 4) as one path segment: '/' sent as %2F,
+        ':' as %3A or as it is. The appliance percent-decodes it.
       schema:
         $ref: '#/components/schemas/PathIdentifier'
     Serial:
@@ -892,8 +1070,13 @@ components:
       schema:
         type: string
         const: 'true'
+    Allow:
+      description: The methods the path has, for example POST, or GET, HEAD.
+      required: true
+      schema:
+        type: string
     ContentDisposition:
-      description: attachment; filename="evidence-SEQ.bundle.json" (service-ID, award-ID).
+      description: attachment; filename="evidence-SEQ.bundle.json" (service-ID, award-ID, with '/' and ':' of the identifier written '_').
       required: true
       schema:
         type: string
@@ -928,6 +1111,15 @@ components:
             $ref: '#/components/schemas/Problem'
     NotFound:
       description: not-found, size-beyond-tree, no-checkpoint, no-own-timestamp.
+      content:
+        application/problem+json:
+          schema:
+            $ref: '#/components/schemas/Problem'
+    MethodNotAllowed:
+      description: method-not-allowed, the path exists but not with this method.
+      headers:
+        Allow:
+          $ref: '#/components/headers/Allow'
       content:
         application/problem+json:
           schema:
@@ -1079,8 +1271,8 @@ components:
       pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$'
     PathIdentifier:
       type: string
-      description: An identifier as a path segment (without ':' or '/', which would be percent-encoded).
-      pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$'
+      description: An identifier, once percent-decoded; in the path its '/' is %2F, and its ':' is %3A or ':'.
+      pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$'
     MediaType:
       type: string
       description: RFC 6838 type/subtype without parameters; stored lower-case.
@@ -1113,6 +1305,20 @@ components:
           const: sha-512
         value:
           $ref: '#/components/schemas/Hash64Base64'
+    Digests:
+      type: array
+      description: sha-256, optionally followed by sha-512, in that order (docs/records.md section 1.3).
+      minItems: 1
+      maxItems: 2
+      prefixItems:
+        - $ref: '#/components/schemas/Sha256Digest'
+        - $ref: '#/components/schemas/Sha512Digest'
+      items: false
+    DocumentSize:
+      type: integer
+      description: The document's length in bytes.
+      minimum: 0
+      maximum: 9007199254740991
     DocumentDescription:
       type: object
       description: docs/records.md section 1.3.
@@ -1120,37 +1326,32 @@ components:
       additionalProperties: false
       properties:
         digests:
-          type: array
-          description: sha-256, optionally followed by sha-512, in that order.
-          minItems: 1
-          maxItems: 2
-          prefixItems:
-            - $ref: '#/components/schemas/Sha256Digest'
-            - $ref: '#/components/schemas/Sha512Digest'
-          items: false
+          $ref: '#/components/schemas/Digests'
         size:
-          type: integer
-          minimum: 0
-          maximum: 9007199254740991
+          $ref: '#/components/schemas/DocumentSize'
         mediaType:
           $ref: '#/components/schemas/MediaType'
+    SignerCertificateBase64:
+      description: Base64 of the signer's DER X.509 certificate, at most 16 KiB.
+      allOf:
+        - $ref: '#/components/schemas/Base64'
+      maxLength: 21848
+    CMSSignatureBase64:
+      description: Base64 of the DER CMS ContentInfo (SignedData, detached, with signed attributes), at most 64 KiB.
+      allOf:
+        - $ref: '#/components/schemas/Base64'
+      maxLength: 87384
     RecordedSignature:
       type: object
       required: [certificate, signature]
       additionalProperties: false
       properties:
         certificate:
-          description: Base64 of the signer's DER X.509 certificate, at most 16 KiB.
-          allOf:
-            - $ref: '#/components/schemas/Base64'
-          maxLength: 21848
+          $ref: '#/components/schemas/SignerCertificateBase64'
         signature:
-          description: Base64 of the DER CMS ContentInfo (SignedData, detached, with signed attributes), at most 64 KiB.
-          allOf:
-            - $ref: '#/components/schemas/Base64'
-          maxLength: 87384
+          $ref: '#/components/schemas/CMSSignatureBase64'
     CaseIdentifier:
-      description: The case the evidence belongs to.
+      description: The case the record belongs to.
       allOf:
         - $ref: '#/components/schemas/Identifier'
     EvidenceDescription:
@@ -1198,6 +1399,11 @@ components:
           $ref: '#/components/schemas/EvidenceDescription'
     Receipt:
       type: object
+      description: |
+        The receipt of a ledger write. `bundle` is the path of the bundle that proves it: the
+        entry's own for evidence, the whole service's for a service event (with `service`), the
+        award's for an award (with `award`). Identifiers in `bundle` are percent-encoded as one
+        path segment ('/' as %2F, ':' as %3A).
       required: [seq, leafHash, time, entry, bundle]
       additionalProperties: false
       properties:
@@ -1213,7 +1419,604 @@ components:
           pattern: '^/v1/entries/(?:0|[1-9][0-9]*)$'
         bundle:
           type: string
-          pattern: '^/v1/entries/(?:0|[1-9][0-9]*)/bundle$'
+          pattern: '^/v1/(?:entries/(?:0|[1-9][0-9]*)|services/[A-Za-z0-9](?:[A-Za-z0-9._-]|%2F|%3A){0,127}|awards/[A-Za-z0-9](?:[A-Za-z0-9._-]|%2F|%3A){0,127})/bundle$'
+        service:
+          $ref: '#/components/schemas/ServiceIdentifier'
+        award:
+          $ref: '#/components/schemas/AwardIdentifier'
+    ServiceReceipt:
+      description: The receipt of a service event, with the service's identifier and bundle path.
+      allOf:
+        - $ref: '#/components/schemas/Receipt'
+        - required: [service]
+          not:
+            required: [award]
+          properties:
+            bundle:
+              pattern: '^/v1/services/[A-Za-z0-9](?:[A-Za-z0-9._-]|%2F|%3A){0,127}/bundle$'
+    AwardReceipt:
+      description: The receipt of an award, with the award's identifier and bundle path.
+      allOf:
+        - $ref: '#/components/schemas/Receipt'
+        - required: [award]
+          not:
+            required: [service]
+          properties:
+            bundle:
+              pattern: '^/v1/awards/[A-Za-z0-9](?:[A-Za-z0-9._-]|%2F|%3A){0,127}/bundle$'
+    ServiceIdentifier:
+      description: The service identifier (docs/records.md section 4). Public and never reused.
+      allOf:
+        - $ref: '#/components/schemas/Identifier'
+    AwardIdentifier:
+      description: The award identifier (docs/records.md section 4). An award is registered once.
+      allOf:
+        - $ref: '#/components/schemas/Identifier'
+    EventTime:
+      type: string
+      description: |
+        RFC 3339 UTC with milliseconds, from 1970 on, a real date and time. When the event
+        happened, as the provider reported it; default now. Not in the future, not before the
+        service's opening, at most 72 hours before the entry's time (docs/records.md section 2.5,
+        rule 6; 422 service-rule otherwise).
+      pattern: '^(?:19[7-9][0-9]|[2-9][0-9]{3})-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{3}Z$'
+    Date:
+      type: string
+      description: A date YYYY-MM-DD of the proleptic Gregorian calendar; it must be a real date (no February 30).
+      pattern: '^[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])$'
+    Channel:
+      type: string
+      description: A way to reach a recipient (docs/records.md section 2.3).
+      enum: [email, sms, portal, postal-hybrid]
+    ChannelList:
+      type: array
+      description: Channels, each at most once, in the order email, sms, portal, postal-hybrid (the enumeration lists every such list).
+      enum: [
+          [], [email], [sms], [portal], [postal-hybrid], [email, sms], [email, portal],
+          [email, postal-hybrid], [sms, portal], [sms, postal-hybrid], [portal, postal-hybrid],
+          [email, sms, portal], [email, sms, postal-hybrid], [email, portal, postal-hybrid],
+          [sms, portal, postal-hybrid], [email, sms, portal, postal-hybrid]
+        ]
+    ReasonCode:
+      type: string
+      description: Why a negative event happened (docs/records.md section 2.6).
+      enum:
+        - address-unknown
+        - address-invalid
+        - mailbox-full
+        - content-too-large
+        - content-refused
+        - unreachable
+        - identification-failed
+        - recipient-refused
+        - submission-invalid
+        - provider-error
+    NoticeContent:
+      type: string
+      description: What a ConsignmentNotification carried (docs/records.md section 2.2.3).
+      enum: [link-only, with-content]
+    Identification:
+      type: object
+      description: How the recipient was identified before content was released to them (docs/records.md section 2.2.4).
+      required: [method]
+      additionalProperties: false
+      properties:
+        method:
+          type: string
+          enum: [eid-high, eid-substantial, client-certificate, password-otp, one-time-code]
+        session:
+          type: string
+          description: The provider's session identifier; public, so no personal data.
+          maxLength: 128
+    ProviderEvidence:
+      type: object
+      description: What the provider reported, verbatim (docs/records.md section 2.2.5).
+      required: [kind, report]
+      additionalProperties: false
+      properties:
+        kind:
+          type: string
+          enum: [smtp-reply, smtp-dsn, mdn, sms-report, portal-log, postal-receipt]
+        report:
+          type: string
+          description: The provider's report as it gave it (may be empty).
+          maxLength: 4000
+        id:
+          type: string
+          description: The provider's identifier for the message (SMTP queue id, gateway message id).
+          maxLength: 256
+    ServicePart:
+      type: object
+      description: One document served, by digest, named by its part (docs/records.md section 2.2.1). Names differ within a service.
+      required: [name, digests, size, mediaType]
+      additionalProperties: false
+      properties:
+        name:
+          description: The part's name (notice, statement-of-claim); public.
+          allOf:
+            - $ref: '#/components/schemas/Identifier'
+        digests:
+          $ref: '#/components/schemas/Digests'
+        size:
+          $ref: '#/components/schemas/DocumentSize'
+        mediaType:
+          $ref: '#/components/schemas/MediaType'
+    ServiceRecipient:
+      description: |
+        The recipient on one channel, with an address that fits the channel (docs/records.md
+        section 2.3), at most 1000 bytes of UTF-8. The address goes to the appliance's erasable
+        store, never to the ledger.
+      oneOf:
+        - type: object
+          required: [channel, address]
+          additionalProperties: false
+          properties:
+            channel:
+              const: email
+            address:
+              type: string
+              description: An e-mail address; exactly one '@' with something before it and a dot after it, and no white space (Unicode White_Space).
+              maxLength: 1000
+              pattern: '^[^@\x09-\x0D \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]+@[^@\x09-\x0D \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*\.[^@\x09-\x0D \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$'
+        - type: object
+          required: [channel, address]
+          additionalProperties: false
+          properties:
+            channel:
+              const: sms
+            address:
+              type: string
+              description: A telephone number in E.164 form, + and 7 to 15 digits.
+              pattern: '^\+[0-9]{7,15}$'
+        - type: object
+          required: [channel, address]
+          additionalProperties: false
+          properties:
+            channel:
+              const: portal
+            address:
+              type: string
+              description: The recipient's account on the portal; not empty, not starting with a space.
+              minLength: 1
+              maxLength: 1000
+              pattern: '^[^ ]'
+        - type: object
+          required: [channel, address]
+          additionalProperties: false
+          properties:
+            channel:
+              const: postal-hybrid
+            address:
+              type: string
+              description: A postal address; not empty, not starting with a space.
+              minLength: 1
+              maxLength: 1000
+              pattern: '^[^ ]'
+    WorkingCalendar:
+      type: object
+      description: The forum's working days (docs/records.md section 2.4.1).
+      required: [id, version, weekend, holidays]
+      additionalProperties: false
+      properties:
+        id:
+          description: The calendar's name (CN-national).
+          allOf:
+            - $ref: '#/components/schemas/Identifier'
+        version:
+          type: string
+          description: The calendar's version (2026.1), so that a corrected holiday list is told apart.
+          maxLength: 64
+        weekend:
+          type: array
+          description: ISO weekdays (1 = Monday ... 7 = Sunday) that are not working days, ascending, each once, at most six (the enumeration lists every such list).
+          enum: [
+              [], [1], [2], [3], [4], [5], [6], [7], [1, 2], [1, 3], [1, 4], [1, 5], [1, 6], [1, 7],
+              [2, 3], [2, 4], [2, 5], [2, 6], [2, 7], [3, 4], [3, 5], [3, 6], [3, 7], [4, 5],
+              [4, 6], [4, 7], [5, 6], [5, 7], [6, 7], [1, 2, 3], [1, 2, 4], [1, 2, 5], [1, 2, 6],
+              [1, 2, 7], [1, 3, 4], [1, 3, 5], [1, 3, 6], [1, 3, 7], [1, 4, 5], [1, 4, 6],
+              [1, 4, 7], [1, 5, 6], [1, 5, 7], [1, 6, 7], [2, 3, 4], [2, 3, 5], [2, 3, 6],
+              [2, 3, 7], [2, 4, 5], [2, 4, 6], [2, 4, 7], [2, 5, 6], [2, 5, 7], [2, 6, 7],
+              [3, 4, 5], [3, 4, 6], [3, 4, 7], [3, 5, 6], [3, 5, 7], [3, 6, 7], [4, 5, 6],
+              [4, 5, 7], [4, 6, 7], [5, 6, 7], [1, 2, 3, 4], [1, 2, 3, 5], [1, 2, 3, 6],
+              [1, 2, 3, 7], [1, 2, 4, 5], [1, 2, 4, 6], [1, 2, 4, 7], [1, 2, 5, 6], [1, 2, 5, 7],
+              [1, 2, 6, 7], [1, 3, 4, 5], [1, 3, 4, 6], [1, 3, 4, 7], [1, 3, 5, 6], [1, 3, 5, 7],
+              [1, 3, 6, 7], [1, 4, 5, 6], [1, 4, 5, 7], [1, 4, 6, 7], [1, 5, 6, 7], [2, 3, 4, 5],
+              [2, 3, 4, 6], [2, 3, 4, 7], [2, 3, 5, 6], [2, 3, 5, 7], [2, 3, 6, 7], [2, 4, 5, 6],
+              [2, 4, 5, 7], [2, 4, 6, 7], [2, 5, 6, 7], [3, 4, 5, 6], [3, 4, 5, 7], [3, 4, 6, 7],
+              [3, 5, 6, 7], [4, 5, 6, 7], [1, 2, 3, 4, 5], [1, 2, 3, 4, 6], [1, 2, 3, 4, 7],
+              [1, 2, 3, 5, 6], [1, 2, 3, 5, 7], [1, 2, 3, 6, 7], [1, 2, 4, 5, 6], [1, 2, 4, 5, 7],
+              [1, 2, 4, 6, 7], [1, 2, 5, 6, 7], [1, 3, 4, 5, 6], [1, 3, 4, 5, 7], [1, 3, 4, 6, 7],
+              [1, 3, 5, 6, 7], [1, 4, 5, 6, 7], [2, 3, 4, 5, 6], [2, 3, 4, 5, 7], [2, 3, 4, 6, 7],
+              [2, 3, 5, 6, 7], [2, 4, 5, 6, 7], [3, 4, 5, 6, 7], [1, 2, 3, 4, 5, 6],
+              [1, 2, 3, 4, 5, 7], [1, 2, 3, 4, 6, 7], [1, 2, 3, 5, 6, 7], [1, 2, 4, 5, 6, 7],
+              [1, 3, 4, 5, 6, 7], [2, 3, 4, 5, 6, 7]
+            ]
+        holidays:
+          type: array
+          description: Dates that are not working days, strictly ascending.
+          maxItems: 5000
+          uniqueItems: true
+          items:
+            $ref: '#/components/schemas/Date'
+    ServiceRules:
+      type: object
+      description: |
+        When service becomes effective in the case (docs/records.md section 2.4.1): recorded
+        once, in the opening. timeZone must also be a zone the appliance's time zone database
+        knows (422 schema-violation otherwise).
+      required: [timeZone, calendar, confirmedChannels, readReportPresumesService]
+      additionalProperties: false
+      properties:
+        timeZone:
+          type: string
+          description: An IANA time zone name with a '/' (Asia/Shanghai, Europe/Berlin), or exactly UTC.
+          maxLength: 64
+          pattern: '^(?:UTC|[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+)+)$'
+        calendar:
+          $ref: '#/components/schemas/WorkingCalendar'
+        confirmedChannels:
+          description: Ground (a) - channels whose address the recipient confirmed for service; may be empty.
+          allOf:
+            - $ref: '#/components/schemas/ChannelList'
+        readReportPresumesService:
+          type: boolean
+          description: Ground (b) - whether a read report presumes service, rebuttably.
+        acceptanceWindowDays:
+          type: integer
+          description: Ground (c) - the acceptance window in days; absent, none.
+          minimum: 1
+          maximum: 365
+        registrationWindowDays:
+          type: integer
+          description: Ground (d) - the registration window in days; absent, none.
+          minimum: 1
+          maximum: 365
+        registrationChannels:
+          description: Ground (d) - the channels whose notice opens a registration window; present exactly when registrationWindowDays is, not empty, and none of them a confirmed channel.
+          allOf:
+            - $ref: '#/components/schemas/ChannelList'
+          minItems: 1
+      dependentRequired:
+        registrationWindowDays: [registrationChannels]
+        registrationChannels: [registrationWindowDays]
+      allOf:
+        - if:
+            required: [confirmedChannels]
+            properties:
+              confirmedChannels:
+                contains:
+                  const: email
+          then:
+            properties:
+              registrationChannels:
+                not:
+                  contains:
+                    const: email
+        - if:
+            required: [confirmedChannels]
+            properties:
+              confirmedChannels:
+                contains:
+                  const: sms
+          then:
+            properties:
+              registrationChannels:
+                not:
+                  contains:
+                    const: sms
+        - if:
+            required: [confirmedChannels]
+            properties:
+              confirmedChannels:
+                contains:
+                  const: portal
+          then:
+            properties:
+              registrationChannels:
+                not:
+                  contains:
+                    const: portal
+        - if:
+            required: [confirmedChannels]
+            properties:
+              confirmedChannels:
+                contains:
+                  const: postal-hybrid
+          then:
+            properties:
+              registrationChannels:
+                not:
+                  contains:
+                    const: postal-hybrid
+    ServiceOpening:
+      type: object
+      description: |
+        The opening of a service (docs/api.md section 3.2). Part names differ; the documents
+        themselves are never uploaded.
+      required: [service, case, parts, recipients, rules]
+      additionalProperties: false
+      properties:
+        service:
+          $ref: '#/components/schemas/ServiceIdentifier'
+        case:
+          $ref: '#/components/schemas/CaseIdentifier'
+        parts:
+          type: array
+          minItems: 1
+          maxItems: 20
+          items:
+            $ref: '#/components/schemas/ServicePart'
+        recipients:
+          type: array
+          description: The recipient on every channel the service may use, at most one per channel.
+          minItems: 1
+          maxItems: 4
+          items:
+            $ref: '#/components/schemas/ServiceRecipient'
+          allOf:
+            - contains:
+                required: [channel]
+                properties:
+                  channel:
+                    const: email
+              minContains: 0
+              maxContains: 1
+            - contains:
+                required: [channel]
+                properties:
+                  channel:
+                    const: sms
+              minContains: 0
+              maxContains: 1
+            - contains:
+                required: [channel]
+                properties:
+                  channel:
+                    const: portal
+              minContains: 0
+              maxContains: 1
+            - contains:
+                required: [channel]
+                properties:
+                  channel:
+                    const: postal-hybrid
+              minContains: 0
+              maxContains: 1
+        rules:
+          $ref: '#/components/schemas/ServiceRules'
+        eventTime:
+          $ref: '#/components/schemas/EventTime'
+        provider:
+          $ref: '#/components/schemas/ProviderEvidence'
+        rejection:
+          description: The provider refused the submission; the opening is a SubmissionRejection with this reason, and nothing may follow it.
+          allOf:
+            - $ref: '#/components/schemas/ReasonCode'
+    ServiceEventReport:
+      description: |
+        One event of an open service (docs/api.md section 3.3), by its ETSI EN 319 522-2 name
+        or URI (ServiceDeemedEffective: urn:notarium:event:ServiceDeemedEffective). The opening
+        events (SubmissionAcceptance, SubmissionRejection) are refused here (422 invalid-record).
+        The members an event takes follow docs/records.md section 2.2: one schema per group.
+      oneOf:
+        - $ref: '#/components/schemas/ServiceEventPlain'
+        - $ref: '#/components/schemas/ServiceEventNegative'
+        - $ref: '#/components/schemas/ServiceEventNotification'
+        - $ref: '#/components/schemas/ServiceEventHandover'
+        - $ref: '#/components/schemas/ServiceEventAccess'
+        - $ref: '#/components/schemas/ServiceEventDeemedEffective'
+    ServiceEventPlain:
+      type: object
+      description: ContentConsignment and AcceptanceRejectionExpiry, with no member of their own.
+      required: [event, channel]
+      additionalProperties: false
+      properties:
+        event:
+          type: string
+          enum:
+            - ContentConsignment
+            - AcceptanceRejectionExpiry
+            - 'http://uri.etsi.org/19522/Event/ContentConsignment'
+            - 'http://uri.etsi.org/19522/Event/AcceptanceRejectionExpiry'
+        channel:
+          $ref: '#/components/schemas/Channel'
+        eventTime:
+          $ref: '#/components/schemas/EventTime'
+        provider:
+          $ref: '#/components/schemas/ProviderEvidence'
+    ServiceEventNegative:
+      type: object
+      description: A negative event, with the reason it did not happen.
+      required: [event, channel, reason]
+      additionalProperties: false
+      properties:
+        event:
+          type: string
+          enum:
+            - ContentConsignmentFailure
+            - ConsignmentNotificationFailure
+            - ContentHandoverFailure
+            - ConsignmentRejection
+            - 'http://uri.etsi.org/19522/Event/ContentConsignmentFailure'
+            - 'http://uri.etsi.org/19522/Event/ConsignmentNotificationFailure'
+            - 'http://uri.etsi.org/19522/Event/ContentHandoverFailure'
+            - 'http://uri.etsi.org/19522/Event/ConsignmentRejection'
+        channel:
+          $ref: '#/components/schemas/Channel'
+        eventTime:
+          $ref: '#/components/schemas/EventTime'
+        provider:
+          $ref: '#/components/schemas/ProviderEvidence'
+        reason:
+          $ref: '#/components/schemas/ReasonCode'
+    ServiceEventNotification:
+      type: object
+      description: ConsignmentNotification, with what the notice carried.
+      required: [event, channel, notice]
+      additionalProperties: false
+      properties:
+        event:
+          type: string
+          enum: [ConsignmentNotification, 'http://uri.etsi.org/19522/Event/ConsignmentNotification']
+        channel:
+          $ref: '#/components/schemas/Channel'
+        eventTime:
+          $ref: '#/components/schemas/EventTime'
+        provider:
+          $ref: '#/components/schemas/ProviderEvidence'
+        notice:
+          $ref: '#/components/schemas/NoticeContent'
+    ServiceEventHandover:
+      type: object
+      description: ContentHandover, with how the recipient was identified.
+      required: [event, channel, identification]
+      additionalProperties: false
+      properties:
+        event:
+          type: string
+          enum: [ContentHandover, 'http://uri.etsi.org/19522/Event/ContentHandover']
+        channel:
+          $ref: '#/components/schemas/Channel'
+        eventTime:
+          $ref: '#/components/schemas/EventTime'
+        provider:
+          $ref: '#/components/schemas/ProviderEvidence'
+        identification:
+          $ref: '#/components/schemas/Identification'
+    ServiceEventAccess:
+      type: object
+      description: ContentAccessTracking (with identification, an authenticated opening; without, a read report) and ConsignmentAcceptance.
+      required: [event, channel]
+      additionalProperties: false
+      properties:
+        event:
+          type: string
+          enum:
+            - ContentAccessTracking
+            - ConsignmentAcceptance
+            - 'http://uri.etsi.org/19522/Event/ContentAccessTracking'
+            - 'http://uri.etsi.org/19522/Event/ConsignmentAcceptance'
+        channel:
+          $ref: '#/components/schemas/Channel'
+        eventTime:
+          $ref: '#/components/schemas/EventTime'
+        provider:
+          $ref: '#/components/schemas/ProviderEvidence'
+        identification:
+          $ref: '#/components/schemas/Identification'
+    ServiceEventDeemedEffective:
+      type: object
+      description: |
+        ServiceDeemedEffective: the appliance computes when service became effective, and on
+        which ground, from the recorded events and the rules (docs/records.md section 2.4). 422
+        service-rule when nothing makes service effective yet. notice, identification and reason
+        are accepted and ignored.
+      required: [event, channel]
+      additionalProperties: false
+      properties:
+        event:
+          type: string
+          enum: [ServiceDeemedEffective, 'urn:notarium:event:ServiceDeemedEffective']
+        channel:
+          $ref: '#/components/schemas/Channel'
+        eventTime:
+          $ref: '#/components/schemas/EventTime'
+        provider:
+          $ref: '#/components/schemas/ProviderEvidence'
+        notice:
+          $ref: '#/components/schemas/NoticeContent'
+        identification:
+          $ref: '#/components/schemas/Identification'
+        reason:
+          $ref: '#/components/schemas/ReasonCode'
+    LanguageTag:
+      type: string
+      description: A BCP 47 language tag as Notarium reads it - a primary subtag of 2 or 3 letters, then subtags of 1 to 8 letters or digits, joined by '-' (en, zh-Hans, pt-BR).
+      maxLength: 35
+      pattern: '^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$'
+    AwardRole:
+      type: string
+      description: In what capacity a signature was made; a presiding arbitrator counts as one of the tribunal.
+      enum: [arbitrator, presiding-arbitrator, institution-seal]
+    AwardVersion:
+      type: object
+      description: One language version of the award, by digest (docs/records.md section 3.3).
+      required: [language, authentic, digests, size, mediaType]
+      additionalProperties: false
+      properties:
+        language:
+          $ref: '#/components/schemas/LanguageTag'
+        authentic:
+          type: boolean
+          description: true, a version the tribunal signs and that is authentic; false, a translation for convenience.
+        digests:
+          $ref: '#/components/schemas/Digests'
+        size:
+          $ref: '#/components/schemas/DocumentSize'
+        mediaType:
+          $ref: '#/components/schemas/MediaType'
+    AwardSignature:
+      type: object
+      description: A detached CMS signature over the version of its language, by a signer certificate of this CA.
+      required: [role, language, certificate, signature]
+      additionalProperties: false
+      properties:
+        role:
+          $ref: '#/components/schemas/AwardRole'
+        language:
+          description: The language of the version signed, exactly as that version writes it.
+          allOf:
+            - $ref: '#/components/schemas/LanguageTag'
+        certificate:
+          $ref: '#/components/schemas/SignerCertificateBase64'
+        signature:
+          $ref: '#/components/schemas/CMSSignatureBase64'
+    AwardRegistration:
+      type: object
+      description: |
+        The award entry's body (docs/schemas/award.schema.json) without event and requestedBy,
+        which the appliance writes (docs/api.md section 3.4). Beyond this schema: issued must
+        be a real date, languages must differ (case-insensitively), every signature's language
+        must be a version's, and the tribunal rule must hold (docs/records.md section 3.4).
+      required: [award, case, issued, seat, arbitrators, versions, signatures]
+      additionalProperties: false
+      properties:
+        award:
+          $ref: '#/components/schemas/AwardIdentifier'
+        case:
+          $ref: '#/components/schemas/CaseIdentifier'
+        issued:
+          description: The date the award states as its date.
+          allOf:
+            - $ref: '#/components/schemas/Date'
+        seat:
+          type: string
+          description: The seat (legal place) of arbitration, any Unicode (Beijing, China).
+          minLength: 1
+          maxLength: 200
+        arbitrators:
+          type: integer
+          description: How many arbitrators the tribunal has.
+          minimum: 1
+          maximum: 15
+        versions:
+          type: array
+          description: The award's language versions; at least one authentic.
+          minItems: 1
+          maxItems: 10
+          items:
+            $ref: '#/components/schemas/AwardVersion'
+          contains:
+            required: [authentic]
+            properties:
+              authentic:
+                const: true
+        signatures:
+          type: array
+          minItems: 1
+          maxItems: 100
+          items:
+            $ref: '#/components/schemas/AwardSignature'
     EntryWithProofs:
       type: object
       required: [seq, type, entry, leafHash, checkpoint, inclusionProof, timestamp]

@@ -45,17 +45,6 @@ struct TSARoutes {
                 status: .ok, headers: [.contentType: "application/timestamp-reply", .cacheControl: "no-store"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: response)))
         }
-        // Other methods on /tsa: 405 with Allow, not a 404 that would send a client looking
-        // for another URL.
-        for method in [HTTPRequest.Method.get, .put, .delete, .patch] {
-            router.on("/tsa", method: method) { request, _ -> Response in
-                var response = ProblemDetails(
-                    status: .methodNotAllowed, type: "method-not-allowed",
-                    detail: "\(request.method) /tsa: time-stamp requests are POSTed (RFC 3161 section 3.4)").response()
-                response.headers[.allow] = "POST"
-                return response
-            }
-        }
         router.get("/tsa/certs") { _, _ -> Response in
             Response(
                 status: .ok, headers: [.contentType: "application/pem-certificate-chain", .cacheControl: "public, max-age=3600"],

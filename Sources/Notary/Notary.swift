@@ -21,6 +21,8 @@ public final class Notary: Sendable {
     /// One writer at a time per service, so that each event links to the one really before it.
     let serviceWriters = KeyedSerializer()
     let clock: @Sendable () -> Int64
+    /// The CA's current CRLs, parsed once per issue of them rather than once per signature.
+    let parsedCRLs = ParsedRecordCache<[CertificateRevocationList]>()
 
     public init(ledger: Ledger, database: Database, clock: @escaping @Sendable () -> Int64 = LedgerTime.nowMilliseconds) throws(NotaryError) {
         self.ledger = ledger
@@ -50,7 +52,10 @@ public final class Notary: Sendable {
                 throw NotaryError(.storage, "this data directory has no CA yet: run `notarium ca init` or start notariumd once")
             }
             let crls = [try certificates.currentCRL()?.der, try certificates.currentRootCRL()?.der].compactMap { $0 }
-            return CAMaterial(hierarchy: hierarchy, crls: crls, parsedCRLs: crls.compactMap { try? CertificateRevocationList(derEncoded: $0) })
+            let parsed = parsedCRLs.value(for: crls.flatMap { [UInt8](String($0.count).utf8) + [0x3A] + $0 }) { _ in
+                crls.compactMap { try? CertificateRevocationList(derEncoded: $0) }
+            }
+            return CAMaterial(hierarchy: hierarchy, crls: crls, parsedCRLs: parsed)
         } catch let error as CAError {
             throw NotaryError(.storage, "the CA's records are unreadable: \(error.reason)")
         } catch let error as NotaryError {
@@ -114,13 +119,13 @@ public final class Notary: Sendable {
         case .success:
             // The CA issues certificates for several purposes; only a signer's may sign records
             // (a TLS or TSA key is not a person's or an organization's signature).
-            let issued: CertificateRecord?
+            let issued: (der: [UInt8], profile: String)?
             do {
-                issued = try certificates.record(serial: signer.certificate.serialNumber)
+                issued = try certificates.issued(serial: signer.certificate.serialNumber)
             } catch {
                 throw NotaryError(.storage, "the CA's record of certificate \(signer.certificate.serialHex) is unreadable: \(error.reason)")
             }
-            guard let issued, issued.certificate.derBytes == signature.certificate, issued.profile == CertificateProfile.signer.rawValue else {
+            guard let issued, issued.der == signature.certificate, issued.profile == CertificateProfile.signer.rawValue else {
                 throw NotaryError(.signerRefused, "\(role)'s certificate (\(signer.certificate.subject)) was not issued with the signer profile (it is \(issued?.profile ?? "unknown to this CA")); records are signed with signer certificates")
             }
             return ca.crls

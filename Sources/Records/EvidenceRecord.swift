@@ -51,7 +51,7 @@ public struct DocumentDescription: Sendable, Equatable {
         digests.allSatisfy(computed.contains)
     }
 
-    var json: JSONValue {
+    public var json: JSONValue {
         .object(["digests": .array(digests.map(\.json)), "size": .integer(Int64(size)), "mediaType": .string(mediaType)])
     }
 

@@ -137,12 +137,29 @@ public enum ServiceHistory {
     /// the chain), and not a transport report (SMTP, DSN, SMS, read report) on a channel that
     /// had a link-only notice.
     static func checkNotOnLinkOnlyNotice(_ record: ServiceRecord, index: Int, linkNotices: [ServiceRecord], claim: String) throws(ServiceViolation) {
-        guard let provider = record.provider else { return }
-        let sameMessage = provider.id != nil && linkNotices.contains { $0.provider?.id == provider.id }
-        let transportOnly = [.smtpReply, .smtpDSN, .smsReport, .mdn].contains(provider.kind) && linkNotices.contains { $0.channel == record.channel }
-        if sameMessage || transportOnly {
-            throw ServiceViolation(.delivery, "event \(index + 1) claims \(claim) on the evidence of a notice that carried only a title and a link (\(provider.kind.rawValue)\(provider.id.map { " \($0)" } ?? "")); a link-only notice is never handover")
+        if let report = linkOnlyEvidence(record, linkNotices: linkNotices) {
+            throw ServiceViolation(.delivery, "event \(index + 1) claims \(claim) on the evidence of a notice that carried only a title and a link (\(report)); a link-only notice is never handover")
         }
+    }
+
+    /// The provider's report `record` rests on when it is a link-only notice's, else nil.
+    private static func linkOnlyEvidence(_ record: ServiceRecord, linkNotices: [ServiceRecord]) -> String? {
+        guard let kind = record.provider?.kind else { return nil }
+        let id = record.provider?.id
+        let transport = kind == .smtpReply || kind == .smtpDSN || kind == .smsReport || kind == .mdn
+        let channel = record.channel?.rawValue ?? ""
+        for notice in linkNotices {
+            let sameMessage = id != nil && notice.provider?.id == id
+            // Compared by name: `notice.channel == record.channel` (two optional channels)
+            // crashes Swift 6.3.1's optimizer in a release build (CopyPropagation: "Found
+            // ownership error"), which broke `swift build -c release`.
+            let transportOnly = transport && (notice.channel?.rawValue ?? "") == channel
+            if sameMessage || transportOnly {
+                if let id { return kind.rawValue + " " + id }
+                return kind.rawValue
+            }
+        }
+        return nil
     }
 
     /// When service became effective under `rules`, from `records` (in chain order); nil when

@@ -136,34 +136,46 @@ func runWrk(_ wrk: String, script: String, query: String, connections: Int, dura
         errors: Int((fields["errors"] ?? 0) + (fields["non2xx"] ?? 0)))
 }
 
-/// A notariumd started for a benchmark, and the port it bound.
+/// A notariumd started for a benchmark, and the ports it bound.
 struct BenchDaemon {
     let process: Process
     let port: UInt16
+    /// The API's TLS listener.
+    let apiPort: UInt16
     func stop() {
         process.terminate()
         process.waitUntilExit()
     }
 }
 
-/// Starts notariumd (beside this executable) on `dataDirectory` and reads its port.
-func startDaemon(dataDirectory: String) throws -> BenchDaemon {
+/// Starts notariumd (beside this executable) on `dataDirectory` and reads its ports, both
+/// picked by the system.
+func startDaemon(dataDirectory: String, environment: [String: String] = [:]) throws -> BenchDaemon {
     let daemonPath = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("notariumd").path
     let daemon = Process()
     daemon.executableURL = URL(fileURLWithPath: daemonPath)
-    daemon.arguments = ["--data", dataDirectory, "--listen", "127.0.0.1:0", "--log-level", "error"]
+    daemon.arguments = ["--data", dataDirectory, "--listen", "127.0.0.1:0", "--api-listen", "127.0.0.1:0", "--log-level", "error"]
+    if !environment.isEmpty { daemon.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     let output = Pipe()
     daemon.standardOutput = output
     try daemon.run()
-    var line = ""
-    while !(line.contains("listening on") && line.hasSuffix("\n")), let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty {
-        line += String(decoding: byte, as: UTF8.self)
+    // "… listening on http://127.0.0.1:PORT (…)" and "… API serving on https://127.0.0.1:PORT (…)".
+    func port(after marker: String, in line: Substring) -> UInt16? {
+        guard let range = line.range(of: marker) else { return nil }
+        return UInt16(line[range.upperBound...].split(separator: ":").dropFirst().first?.prefix(while: \.isNumber) ?? "")
     }
-    guard let portText = line.split(separator: ":").dropFirst(2).first?.prefix(while: \.isNumber), let port = UInt16(portText) else {
+    var text = "", plain: UInt16?, api: UInt16?
+    while plain == nil || api == nil, let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty {
+        text += String(decoding: byte, as: UTF8.self)
+        guard text.hasSuffix("\n"), let line = text.split(separator: "\n").last else { continue }
+        plain = plain ?? port(after: "listening on http://", in: line)
+        api = api ?? port(after: "API serving on https://", in: line)
+    }
+    guard let plain, let api else {
         daemon.terminate()
-        fail("notariumd did not report its port: \(line)")
+        fail("notariumd did not report its ports: \(text)")
     }
-    return BenchDaemon(process: daemon, port: port)
+    return BenchDaemon(process: daemon, port: plain, apiPort: api)
 }
 
 func executable(_ name: String) -> String? {

@@ -38,7 +38,7 @@ func parseOptions(_ arguments: [String]) -> BenchOptions {
             options.entries = entries
         case "-h", "--help":
             print("usage: notarium-bench [--seconds S (default 3)] [--dir DIR (default ./notarium-bench-data)]")
-            print("                      [--only rocksdb.write-batch|ledger.append|ledger.scale|ca|ca.steps|tsa|ledger.timestamps|bundles] [--entries N (default 1000000)]")
+            print("                      [--only rocksdb.write-batch|ledger.append|ledger.scale|ca|ca.steps|tsa|ledger.timestamps|bundles|api] [--entries N (default 1000000)]")
             print("       notarium-bench crash-writer DIR | ledger-crash-writer DIR | ca-crash-writer DIR   (durability tests)")
             exit(0)
         default: fail("unknown argument \(arguments[index])")
@@ -191,6 +191,9 @@ do {
     }
     if options.only == nil || options.only == "bundles" {
         try await benchBundles(directory: options.directory, entries: options.entries, seconds: options.seconds)
+    }
+    if options.only == nil || options.only == "api" {
+        try await benchAPI(directory: options.directory, seconds: options.seconds)
     }
     if options.only == nil || options.only == "ledger.scale" {
         try await benchLedgerScale(directory: options.directory, entries: options.entries, samples: 100_000)
