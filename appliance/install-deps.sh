@@ -17,7 +17,9 @@ if [[ "${1:-}" == "--test" ]]; then
   # curl: a real HTTP client for the live tests; python3 + PyNaCl: an independent reader of
   # the sealed-key format; systemd: systemd-analyze checks the unit; Go with golang.org/x/mod:
   # an independent verifier of ledger proofs and checkpoint notes (sumdb/tlog, sumdb/note).
-  packages+=(curl python3 systemd golang-go golang-golang-x-mod-dev)
+  # postfix: a real mail server on loopback for the e-mail tests (its own private instance,
+  # started by the tests; installed with "No configuration", so no system mail service runs).
+  packages+=(curl python3 systemd golang-go golang-golang-x-mod-dev postfix)
 fi
 
 missing=()
@@ -34,6 +36,9 @@ as_root() {
 if (( ${#missing[@]} > 0 )); then
   echo "notarium: installing missing Debian packages: ${missing[*]}"
   as_root apt-get update -qq
+  if [[ " ${missing[*]} " == *" postfix "* ]]; then
+    echo 'postfix postfix/main_mailer_type select No configuration' | as_root debconf-set-selections
+  fi
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
@@ -81,6 +86,14 @@ if $with_tests; then
     python3 -m pip install --quiet 'schemathesis>=4,<5' 2>/dev/null \
       || python3 -m pip install --quiet --break-system-packages 'schemathesis>=4,<5'
     python3 -c 'import schemathesis.cli' || { echo "notarium: schemathesis is not importable by $(command -v python3)" >&2; exit 1; }
+  fi
+  # aiosmtpd: a real SMTP server on loopback (STARTTLS, AUTH) that the e-mail tests deliver to;
+  # the test reads what arrived from its Maildir as the recipient would.
+  if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+    echo "notarium: installing aiosmtpd for the e-mail delivery tests"
+    python3 -m pip install --quiet aiosmtpd 2>/dev/null \
+      || python3 -m pip install --quiet --break-system-packages aiosmtpd
+    python3 -c 'import aiosmtpd.controller' || { echo "notarium: aiosmtpd is not importable by $(command -v python3)" >&2; exit 1; }
   fi
   # rfc3161-client (Trail of Bits): an independent RFC 3161 client and verifier with a strict
   # DER parser, for the TSA interoperability tests.
