@@ -86,6 +86,16 @@ let package = Package(
             name: "Notary",
             dependencies: ["Records", "Ledger", "CertificateAuthority", "TimeStamping", "OpenSSLKit", "CanonicalJSON", "RocksDBStore", "Sodium"]
         ),
+        /// Serving documents: delivery plans, the outbox (at least once on the wire, exactly once
+        /// in the ledger), notice templates, and each transport's outcome as a service event.
+        .target(
+            name: "Delivery",
+            dependencies: [
+                "DeliveryTransport", "Notary", "Records", "Ledger", "RocksDBStore", "CanonicalJSON", "OpenSSLKit", "Sodium",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         /// Who may use the API: client certificates and their roles (the access list), and the
         /// API's own TLS server certificate.
         .target(
@@ -102,7 +112,7 @@ let package = Package(
         .target(
             name: "Appliance",
             dependencies: [
-                "RocksDBStore", "Sodium", "OpenSSLKit", "CanonicalJSON", "Ledger", "CertificateAuthority", "TimeStamping", "Notary", "Access",
+                "RocksDBStore", "Sodium", "OpenSSLKit", "CanonicalJSON", "Ledger", "CertificateAuthority", "TimeStamping", "Notary", "Access", "Delivery",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -147,7 +157,7 @@ let package = Package(
             name: "notarium-bench",
             dependencies: [
                 "RocksDBStore", "Appliance", "Ledger", "CanonicalJSON", "Sodium", "CertificateAuthority", "OpenSSLKit", "TimeStamping",
-                "Records", "Notary", "Verification",
+                "Records", "Notary", "Verification", "Delivery", "DeliveryTransport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -205,6 +215,8 @@ let package = Package(
         .testTarget(
             name: "DeliveryTransportTests", dependencies: ["DeliveryTransport", "NotariumTestKit"],
             exclude: ["mail_relay.py", "read_maildir.py", "read_dsn.py", "postfix.sh"]),
+        .testTarget(
+            name: "DeliveryTests", dependencies: ["Delivery", "DeliveryTransport", "Appliance", "Notary", "Records", "NotariumTestKit"]),
         .testTarget(name: "NotariumCLITests", dependencies: ["Appliance", "Sodium", "NotariumTestKit"]),
     ]
 )

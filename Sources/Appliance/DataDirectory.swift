@@ -1,5 +1,6 @@
 import Access
 import CertificateAuthority
+import Delivery
 import Glibc
 import Ledger
 import Notary
@@ -22,7 +23,7 @@ public final class DataDirectory: Sendable {
     public static let formatVersion = 1
     /// Column families every data directory has.
     static let columnFamilies = ["meta"] + LedgerStorage.columnFamilies + CertificateStore.columnFamilies + TimeStampAuthority.columnFamilies
-        + ValidationStore.columnFamilies + [RecordIndex.family, RecipientVault.family, AccessList.family, ServerIdentity.family, IdempotencyStore.family]
+        + ValidationStore.columnFamilies + [RecordIndex.family, RecipientVault.family, AccessList.family, ServerIdentity.family, IdempotencyStore.family, Outbox.family]
 
     public let path: String
     public let database: Database

@@ -39,7 +39,8 @@ func parseOptions(_ arguments: [String]) -> BenchOptions {
         case "-h", "--help":
             print("usage: notarium-bench [--seconds S (default 3)] [--dir DIR (default ./notarium-bench-data)]")
             print("                      [--only rocksdb.write-batch|ledger.append|ledger.scale|ca|ca.steps|tsa|ledger.timestamps|bundles|api] [--entries N (default 1000000)]")
-            print("       notarium-bench crash-writer DIR | ledger-crash-writer DIR | ca-crash-writer DIR   (durability tests)")
+            print("       notarium-bench crash-writer DIR | ledger-crash-writer DIR | ca-crash-writer DIR")
+            print("       notarium-bench delivery-crash-writer DIR PORT NOTICES SERVICES   (durability tests)")
             exit(0)
         default: fail("unknown argument \(arguments[index])")
         }
@@ -159,6 +160,12 @@ do {
     if arguments.first == "ca-crash-writer" {
         guard arguments.count == 2 else { fail("usage: notarium-bench ca-crash-writer DIR") }
         try await caCrashWriter(path: arguments[1])
+    }
+    if arguments.first == "delivery-crash-writer" {
+        guard arguments.count == 5, let port = Int(arguments[2]), let services = Int(arguments[4]) else {
+            fail("usage: notarium-bench delivery-crash-writer DIR PORT NOTICES SERVICES")
+        }
+        try await deliveryCrashWriter(path: arguments[1], port: port, notices: arguments[3], services: services)
     }
     let options = parseOptions(arguments)
     try FileManager.default.createDirectory(atPath: options.directory, withIntermediateDirectories: true)

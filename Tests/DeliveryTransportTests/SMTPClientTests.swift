@@ -7,65 +7,9 @@ import Testing
 /// delivered message read back from the recipient's Maildir by Python's `email` package.
 @Suite("SMTP client against aiosmtpd on loopback")
 struct SMTPClientTests {
-    static let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 
-    /// A relay process and where it delivers.
-    final class Relay {
-        let process: BackgroundProcess
-        let port: Int
-        let root: String
-
-        init(_ directory: TemporaryDirectory, tls: String = "none", certificate: Certificate? = nil, auth: String? = nil, stall: Bool = false) throws {
-            root = directory.file("maildirs-\(UUID().uuidString.prefix(8))")
-            var arguments = [SMTPClientTests.here.appendingPathComponent("mail_relay.py").path, root, "--tls", tls]
-            if let certificate { arguments += ["--cert", certificate.certificate, "--key", certificate.key] }
-            if let auth { arguments += ["--auth", auth] }
-            if stall { arguments.append("--stall") }
-            process = try BackgroundProcess("/usr/bin/env", ["python3"] + arguments)
-            guard let line = process.waitForOutputLine(containing: "listening", timeout: 30), let port = Int(line.split(separator: " ").last ?? "") else {
-                throw RelayDidNotStart(output: process.standardError)
-            }
-            self.port = port
-        }
-
-        deinit {
-            process.signal(SIGKILL)
-            process.waitForExit()
-        }
-
-        struct RelayDidNotStart: Error { let output: String }
-
-        /// What `recipient` finds in the mailbox, as Python's `email` reads it.
-        func messages(for recipient: String) throws -> [[String: Any]] {
-            let maildir = root + "/" + recipient
-            guard FileManager.default.fileExists(atPath: maildir) else { return [] }
-            let result = try runProcess("/usr/bin/env", ["python3", SMTPClientTests.here.appendingPathComponent("read_maildir.py").path, maildir])
-            guard result.status == 0, let list = try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [[String: Any]] else {
-                throw RelayDidNotStart(output: result.standardError)
-            }
-            return list
-        }
-
-        func delivered() -> Int {
-            (try? FileManager.default.subpathsOfDirectory(atPath: root))?.filter { $0.contains("/new/") || $0.contains("/cur/") }.count ?? 0
-        }
-    }
-
-    /// A self-signed relay certificate for `localhost` and 127.0.0.1.
-    struct Certificate {
-        let certificate: String
-        let key: String
-
-        init(_ directory: TemporaryDirectory, name: String, names: String = "DNS:localhost,IP:127.0.0.1") throws {
-            certificate = directory.file(name + ".crt")
-            key = directory.file(name + ".key")
-            let result = try runProcess("/usr/bin/env", [
-                "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
-                "-subj", "/CN=localhost", "-addext", "subjectAltName=" + names, "-keyout", key, "-out", certificate,
-            ])
-            guard result.status == 0 else { throw Relay.RelayDidNotStart(output: result.standardError) }
-        }
-    }
+    typealias Relay = MailRelay
+    typealias Certificate = SelfSignedCertificate
 
     static func notice(to recipient: String, id: String = "n-\(UUID().uuidString)@notarium.test") -> MailMessage {
         MailMessage(

@@ -3,7 +3,7 @@
 not write, delivering what it accepts to one Maildir per recipient under ROOT.
 
 Usage: mail_relay.py ROOT [--tls starttls|implicit|none] [--cert CRT --key KEY]
-                          [--auth USER:PASSWORD] [--stall]
+                          [--auth USER:PASSWORD] [--stall] [--slow SECONDS]
 Prints "listening PORT" once it takes connections, then "accepted QUEUE-ID MESSAGE-ID" for every
 message it accepts. It runs until killed.
 
@@ -11,6 +11,7 @@ message it accepts. It runs until killed.
 - implicit: TLS from the first byte (port 465 style).
 - A recipient whose local part is "reject" is refused at RCPT with 550 5.1.1.
 - --stall: accepts connections and never answers (for the client's timeout).
+- --slow S: waits S seconds between delivering a message and answering 250.
 """
 import argparse
 import asyncio
@@ -32,6 +33,7 @@ parser.add_argument("--cert")
 parser.add_argument("--key")
 parser.add_argument("--auth")
 parser.add_argument("--stall", action="store_true")
+parser.add_argument("--slow", type=float, default=0.0)
 options = parser.parse_args()
 
 if options.stall:
@@ -63,6 +65,10 @@ class Relay:
                 message_id = line.split(b":", 1)[1].strip().decode()
                 break
         print("accepted", queue_id, message_id, flush=True)
+        # --slow: the message is in the mailbox and the client has no answer yet (the window
+        # a crash of the client between the wire and its own record falls into).
+        if options.slow:
+            await asyncio.sleep(options.slow)
         return f"250 2.0.0 Ok: queued as {queue_id}"
 
 

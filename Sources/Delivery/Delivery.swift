@@ -1,0 +1,305 @@
+import DeliveryTransport
+import Foundation
+import Ledger
+import Logging
+import Notary
+import Records
+import RocksDBStore
+import Synchronization
+
+/// How the appliance sends e-mail: through which relay, as whom.
+public struct EmailSettings: Sendable {
+    public var relay: SMTPRelay
+    /// The From of every notice: the institution's notice address.
+    public var from: MailMessage.Address
+    /// The envelope sender: where bounces (RFC 3464 reports) go.
+    public var envelopeSender: String
+    /// The right-hand side of every Message-ID.
+    public var messageIDDomain: String
+
+    public init(relay: SMTPRelay, from: MailMessage.Address, envelopeSender: String, messageIDDomain: String) {
+        self.relay = relay
+        self.from = from
+        self.envelopeSender = envelopeSender
+        self.messageIDDomain = messageIDDomain
+    }
+}
+
+/// Serving documents: opens a service with its delivery plan and first notice in one batch,
+/// then works the outbox, turning what each transport reports into the service's ledger events
+/// (docs/delivery.md §5). The events are the notary's; this class decides when to ask for them.
+public final class Delivery: Sendable {
+    let notary: Notary
+    let outbox: Outbox
+    let templates: NoticeTemplates
+    let email: EmailSettings?
+    let clock: @Sendable () -> Int64
+    let logger: Logger
+    /// The wait before the second attempt; it doubles with each attempt after, up to an hour.
+    let firstRetryMilliseconds: Int64
+    /// One pass over the outbox at a time: two would send an item twice.
+    let passing = Mutex<Bool>(false)
+
+    /// Attempts after which a notice that keeps failing for a passing reason is given up, and
+    /// the wait before each (30 s, doubling, at most an hour): about a day in all.
+    public static let maximumAttempts = 30
+    public static let defaultFirstRetryMilliseconds: Int64 = 30_000
+    static let longestRetryMilliseconds: Int64 = 3_600_000
+
+    public init(notary: Notary, database: Database, templates: NoticeTemplates, email: EmailSettings?, logger: Logger,
+                firstRetryMilliseconds: Int64 = Delivery.defaultFirstRetryMilliseconds,
+                clock: @escaping @Sendable () -> Int64 = LedgerTime.nowMilliseconds) throws(DeliveryError) {
+        self.firstRetryMilliseconds = firstRetryMilliseconds
+        self.notary = notary
+        self.outbox = try Outbox(database: database)
+        self.templates = templates
+        self.email = email
+        self.clock = clock
+        self.logger = logger
+    }
+
+    // MARK: - Serving
+
+    /// Opens service `serviceID` (its SubmissionAcceptance) with `plan`, and puts its first
+    /// notice in the outbox in the same batch: an opened service always has its notice coming.
+    public func serve(serviceID: String, caseID: String, parts: [ServicePart], recipients: [Notary.Recipient], rules: ServiceRules,
+                      plan: DeliveryPlan, context: WriteContext = .commandLine) async throws(DeliveryError) -> AppendReceipt {
+        guard !plan.channels.isEmpty, Set(plan.channels).count == plan.channels.count else {
+            throw DeliveryError(.invalidPlan, "a delivery plan names each channel once, at least one")
+        }
+        for channel in plan.channels where !recipients.contains(where: { $0.channel == channel }) {
+            throw DeliveryError(.invalidPlan, "the plan sends on \(channel.rawValue), and the service has no recipient there")
+        }
+        guard let first = plan.channels.first(where: DeliveryPlan.pushChannels.contains) else {
+            throw DeliveryError(.invalidPlan, "the plan names no channel a notice is pushed on (email, sms)")
+        }
+        guard !plan.institution.isEmpty, plan.institution.count <= 200, !plan.link.isEmpty, plan.link.count <= 2000, plan.languages.count <= 10 else {
+            throw DeliveryError(.invalidPlan, "a plan needs the institution's name (at most 200 characters), a link (at most 2,000) and at most 10 languages")
+        }
+        let item = Outbox.Item(id: Self.itemID(serviceID, first, .notice), service: serviceID, channel: first, kind: .notice, next: clock())
+        let outbox = self.outbox
+        let caller = context.alongside
+        let alongside: @Sendable (UInt64) -> WriteBatch = { seq in
+            var batch = outbox.enqueue(item)
+            batch.put(Outbox.planKey(serviceID), plan.json.canonicalBytes, in: outbox.column)
+            if let caller { batch.append(contentsOf: caller(seq)) }
+            return batch
+        }
+        do {
+            return try await notary.openService(serviceID: serviceID, caseID: caseID, parts: parts, recipients: recipients, rules: rules,
+                                                context: WriteContext(requester: context.requester, alongside: alongside))
+        } catch {
+            throw DeliveryError(error)
+        }
+    }
+
+    public func plan(service: String) throws(DeliveryError) -> DeliveryPlan? {
+        let bytes: [UInt8]?
+        do {
+            bytes = try outbox.database.get(Outbox.planKey(service), in: outbox.column)
+        } catch {
+            throw DeliveryError(.storage, "cannot read the delivery plan of \(service): \(error)")
+        }
+        return try bytes.map { bytes throws(DeliveryError) in try DeliveryPlan(json: bytes) }
+    }
+
+    public func items(service: String) throws(DeliveryError) -> [Outbox.Item] { try outbox.items(service: service) }
+
+    static func itemID(_ service: String, _ channel: ServiceChannel, _ kind: Outbox.Kind) -> String {
+        "\(service)|\(channel.rawValue)|\(kind.rawValue)"
+    }
+
+    // MARK: - Working the outbox
+
+    /// Sends what is due now, one item after another, and records each outcome. Returns how
+    /// many items it worked on. A second call while one runs returns 0 at once.
+    @discardableResult
+    public func runDue() async -> Int {
+        guard passing.withLock({ running in
+            defer { running = true }
+            return !running
+        }) else { return 0 }
+        defer { passing.withLock { $0 = false } }
+        let due: [Outbox.Item]
+        do {
+            due = try outbox.due(at: clock())
+        } catch {
+            logger.error("delivery: cannot read the outbox", metadata: ["error": "\(error)"])
+            return 0
+        }
+        for item in due { await work(item) }
+        return due.count
+    }
+
+    func work(_ item: Outbox.Item) async {
+        do {
+            switch item.channel {
+            case .email where email != nil:
+                try await sendEmail(item, settings: email!)
+            default:
+                // No transport for this channel here: look again later rather than fail the
+                // recipient for the appliance's configuration.
+                var later = item
+                later.next = clock() + Self.longestRetryMilliseconds
+                later.lastError = "no transport configured for \(item.channel.rawValue)"
+                try outbox.update(item, to: later)
+                logger.warning("delivery: no transport for a due notice", metadata: ["item": "\(item.id)", "channel": "\(item.channel.rawValue)"])
+            }
+        } catch {
+            logger.error("delivery: an outbox item could not be worked on; it stays due", metadata: ["item": "\(item.id)", "error": "\(error)"])
+        }
+    }
+
+    /// The wait before attempt `attempts + 1`.
+    func backoff(afterAttempts attempts: Int) -> Int64 {
+        min(Self.longestRetryMilliseconds, firstRetryMilliseconds << Int64(min(max(attempts - 1, 0), 20)))
+    }
+
+    func sendEmail(_ item: Outbox.Item, settings: EmailSettings) async throws(DeliveryError) {
+        guard let plan = try plan(service: item.service) else { throw DeliveryError(.storage, "service \(item.service) has an outbox item and no plan") }
+        let history: [ServiceHistory.Event]
+        let address: String
+        do {
+            history = try notary.serviceHistory(item.service)
+            guard let found = try notary.recipients.disclose(service: item.service).first(where: { $0.channel == item.channel.rawValue }) else {
+                throw DeliveryError(.invalidPlan, "service \(item.service) has no \(item.channel.rawValue) address (erased?)")
+            }
+            address = found.address
+        } catch let error as DeliveryError {
+            throw error
+        } catch {
+            throw DeliveryError(.storage, "cannot read service \(item.service): \(error)")
+        }
+        guard let opening = history.first?.record else { throw DeliveryError(.storage, "service \(item.service) has an outbox item and no events") }
+
+        // Durably "sending", with the next attempt set, before anything goes on the wire.
+        var sending = item
+        sending.state = .sending
+        sending.attempts += 1
+        sending.next = clock() + backoff(afterAttempts: sending.attempts)
+        try outbox.update(item, to: sending)
+
+        let language = templates.language(for: plan.languages)
+        let values = [
+            "institution": plan.institution, "case": opening.caseID, "service": item.service, "link": plan.link,
+            "documents": opening.parts.map { "- \($0.name)" }.joined(separator: "\n"),
+        ]
+        let messageID = item.messageID(domain: settings.messageIDDomain)
+        let message = MailMessage(
+            from: settings.from, to: [.init(address)], subject: templates.render("email-subject", language: language, values: values),
+            date: clock(), messageID: messageID, language: language,
+            text: templates.render("email-text", language: language, values: values),
+            extraHeaders: [("Auto-Submitted", "auto-generated")])
+        let outcome: Result<SMTPSubmission, SMTPError>
+        do {
+            let bytes = try message.rendered(boundary: "=_notarium_" + String(messageID.prefix(34)).replacingOccurrences(of: "@", with: "_"))
+            outcome = .success(try await SMTPClient.send(bytes, envelope: SMTPEnvelope(sender: settings.envelopeSender, recipients: [address], envelopeID: Self.envelopeID(messageID)), via: settings.relay))
+        } catch let error as SMTPError {
+            outcome = .failure(error)
+        } catch {
+            outcome = .failure(SMTPError(.rejected, at: .data, "the notice could not be written: \(error)"))
+        }
+
+        switch outcome {
+        case .success(let submission):
+            let report = Notary.ServiceEventReport(
+                event: .consignmentNotification, channel: item.channel, eventTime: clock(), notice: .linkOnly,
+                provider: ProviderEvidence(kind: .smtpReply, report: String(submission.reply.description.prefix(4000)), id: submission.reply.queueID ?? messageID))
+            try await record(report, finishing: sending, as: .done, log: "notice handed to the relay")
+        case .failure(let error) where error.isPermanent || sending.attempts >= Self.maximumAttempts:
+            let reason = error.isPermanent ? Self.reason(for: error) : .unreachable
+            let report = Notary.ServiceEventReport(
+                event: .consignmentNotificationFailure, channel: item.channel, eventTime: clock(),
+                provider: ProviderEvidence(kind: .smtpReply, report: String((error.reply?.description ?? error.description).prefix(4000)), id: messageID), reason: reason)
+            try await record(report, finishing: sending, as: .failed, lastError: error.description, fallback: fallback(after: item, plan: plan, opening: opening),
+                             log: "notice failed for good")
+        case .failure(let error):
+            var retry = sending
+            retry.state = .pending
+            retry.lastError = error.description
+            try outbox.update(sending, to: retry)
+            logger.notice("delivery: notice not sent, will retry", metadata: ["item": "\(item.id)", "attempt": "\(sending.attempts)", "error": "\(error)"])
+        }
+    }
+
+    /// Records `report` and moves `item` to `state` in the event's own batch, with the
+    /// fallback notice if there is one.
+    func record(_ report: Notary.ServiceEventReport, finishing item: Outbox.Item, as state: Outbox.State, lastError: String? = nil,
+                fallback: Outbox.Item? = nil, log: String) async throws(DeliveryError) {
+        let outbox = self.outbox
+        let alongside: @Sendable (UInt64) -> WriteBatch = { seq in
+            var finished = item
+            finished.state = state
+            finished.seq = seq
+            finished.lastError = lastError
+            var batch = outbox.updateBatch(item, to: finished)
+            if let fallback { batch.append(contentsOf: outbox.enqueue(fallback)) }
+            return batch
+        }
+        do {
+            let receipt = try await notary.recordServiceEvent(serviceID: item.service, report, context: WriteContext(requester: nil, alongside: alongside))
+            logger.info("delivery: \(log)", metadata: ["item": "\(item.id)", "seq": "\(receipt.seq)", "event": "\(report.event.rawValue)"])
+        } catch where error.isClientError {
+            // The notary will never take this event (a rule the service's events forbid): the
+            // item cannot succeed, and sending again would not change that.
+            var failed = item
+            failed.state = .failed
+            failed.lastError = "the notary refused \(report.event.rawValue): \(error)"
+            try outbox.update(item, to: failed)
+            logger.error("delivery: the notary refused an event; the item is given up", metadata: ["item": "\(item.id)", "error": "\(error)"])
+        } catch {
+            // The ledger or the database failed: the item stays `sending` and comes due again;
+            // the message may go out twice, the event is recorded once.
+            throw DeliveryError(error)
+        }
+    }
+
+    /// The next channel of the plan after `item`'s that has no notice yet.
+    func fallback(after item: Outbox.Item, plan: DeliveryPlan, opening: ServiceRecord) -> Outbox.Item? {
+        guard let index = plan.channels.firstIndex(of: item.channel) else { return nil }
+        for channel in plan.channels[(index + 1)...] where DeliveryPlan.pushChannels.contains(channel) {
+            let id = Self.itemID(item.service, channel, .notice)
+            if (try? outbox.item(id)) == nil {
+                return Outbox.Item(id: id, service: item.service, channel: channel, kind: .notice, next: clock())
+            }
+        }
+        return nil
+    }
+
+    /// ENVID is at most 100 printable characters: the Message-ID's left-hand side fits.
+    static func envelopeID(_ messageID: String) -> String {
+        String(messageID.prefix { $0 != "@" }.prefix(100))
+    }
+
+    /// The reason code a permanent SMTP failure is recorded with (docs/records.md §2.6), from
+    /// the RFC 3463 status the relay gave, else from what failed.
+    static func reason(for error: SMTPError) -> ReasonCode {
+        if let status = error.reply?.enhancedStatus {
+            return reason(forStatus: status)
+        }
+        switch error.code {
+        case .rejected where error.stage == .recipient: return .addressInvalid
+        default: return .providerError
+        }
+    }
+
+    /// RFC 3463 status → reason code; used for SMTP replies and bounce reports alike.
+    public static func reason(forStatus status: String) -> ReasonCode {
+        let parts = status.split(separator: ".")
+        guard parts.count == 3 else { return .providerError }
+        let subject = parts[1], detail = parts[2]
+        switch (subject, detail) {
+        case ("1", "1"), ("1", "2"), ("1", "6"), ("1", "10"): return .addressUnknown
+        case ("1", _): return .addressInvalid
+        case ("2", "2"): return .mailboxFull
+        case ("2", "3"), ("3", "4"): return .contentTooLarge
+        case ("6", _), ("7", _): return .contentRefused
+        case ("4", _): return .unreachable
+        default: return .providerError
+        }
+    }
+}
+
+extension Outbox {
+    static func planKey(_ service: String) -> [UInt8] { Array("plan/".utf8) + Array(service.utf8) }
+}

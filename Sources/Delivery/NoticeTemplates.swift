@@ -1,0 +1,136 @@
+import Foundation
+import Yams
+
+/// The wording of every notice, one file per language (`en.yaml`, `zh-Hans.yaml`, `es.yaml` in
+/// `appliance/notices/`), so that a new language is a new file a translator writes, not code.
+///
+/// A file is a flat YAML mapping of the keys in `requiredKeys` to text with `{{placeholders}}`.
+/// Every file is checked when it is loaded, not when a notice is due: a missing key, an unknown
+/// key or an unknown placeholder stops start-up with the file's name, rather than a recipient
+/// getting a notice with a hole in it at night.
+public struct NoticeTemplates: Sendable {
+    /// The texts a notice can need.
+    public static let requiredKeys = ["language-name", "email-subject", "email-text", "email-text-with-documents", "sms-notice", "one-time-code"]
+    /// What a text may refer to.
+    public static let placeholders: Set<String> = ["institution", "case", "service", "link", "documents", "code", "deadline"]
+    /// The language used when none of a recipient's languages has a file.
+    public static let fallbackLanguage = "en"
+
+    /// BCP 47 tag → key → text.
+    let texts: [String: [String: String]]
+
+    public var languages: [String] { texts.keys.sorted() }
+
+    public struct LoadError: Error, Equatable, CustomStringConvertible {
+        public let file: String
+        public let reason: String
+        public var description: String { "notice templates: \(file): \(reason)" }
+    }
+
+    /// Reads every `*.yaml` file of `directory`; the file's name (without `.yaml`) is its BCP 47
+    /// language tag. There must be one for `fallbackLanguage`.
+    public init(directory: String) throws(LoadError) {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".yaml") }.sorted()
+        } catch {
+            throw LoadError(file: directory, reason: "cannot be read: \(error.localizedDescription)")
+        }
+        var texts: [String: [String: String]] = [:]
+        for name in names {
+            let path = directory + "/" + name
+            guard let data = FileManager.default.contents(atPath: path), let source = String(data: data, encoding: .utf8) else {
+                throw LoadError(file: path, reason: "cannot be read as UTF-8")
+            }
+            texts[String(name.dropLast(".yaml".count))] = try Self.parse(source, file: path)
+        }
+        try self.init(texts: texts, source: directory)
+    }
+
+    /// Templates given as text, for tests and for embedding.
+    public init(texts: [String: [String: String]], source: String = "(given)") throws(LoadError) {
+        for (language, entries) in texts {
+            guard Self.isLanguageTag(language) else { throw LoadError(file: language, reason: "the file name is not a BCP 47 language tag (en, zh-Hans, es)") }
+            for key in Self.requiredKeys where entries[key] == nil {
+                throw LoadError(file: language, reason: "no \(key)")
+            }
+            for (key, text) in entries {
+                guard Self.requiredKeys.contains(key) else { throw LoadError(file: language, reason: "unknown key \(key) (keys: \(Self.requiredKeys.joined(separator: ", ")))") }
+                for name in try Self.placeholderNames(in: text, file: language, key: key) where !Self.placeholders.contains(name) {
+                    throw LoadError(file: language, reason: "\(key) refers to {{\(name)}}, which is not one of \(Self.placeholders.sorted().joined(separator: ", "))")
+                }
+            }
+        }
+        guard texts[Self.fallbackLanguage] != nil else { throw LoadError(file: source, reason: "no \(Self.fallbackLanguage).yaml, the language of last resort") }
+        self.texts = texts
+    }
+
+    /// The first of `preferred` that has a file, compared case-insensitively, then a language
+    /// of the same primary subtag (`zh-Hans-CN` → `zh-Hans`, `es-MX` → `es`), then English.
+    public func language(for preferred: [String]) -> String {
+        for tag in preferred {
+            if let exact = texts.keys.first(where: { $0.caseInsensitiveCompare(tag) == .orderedSame }) { return exact }
+            var subtags = tag.split(separator: "-")
+            while subtags.count > 1 {
+                subtags.removeLast()
+                let shorter = subtags.joined(separator: "-")
+                if let match = texts.keys.first(where: { $0.caseInsensitiveCompare(shorter) == .orderedSame }) { return match }
+            }
+        }
+        return Self.fallbackLanguage
+    }
+
+    /// `key`'s text in `language` with `values` put in. A placeholder without a value is left
+    /// empty (a notice without, say, a deadline reads naturally if its text allows for it).
+    public func render(_ key: String, language: String, values: [String: String]) -> String {
+        let text = texts[language]?[key] ?? texts[Self.fallbackLanguage]![key]!
+        var out = ""
+        var rest = Substring(text)
+        while let open = rest.range(of: "{{") {
+            out += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].range(of: "}}") else {
+                out += rest[open.lowerBound...]
+                return out
+            }
+            let name = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            out += values[name] ?? ""
+            rest = rest[close.upperBound...]
+        }
+        return out + rest
+    }
+
+    static func placeholderNames(in text: String, file: String, key: String) throws(LoadError) -> [String] {
+        var names: [String] = []
+        var rest = Substring(text)
+        while let open = rest.range(of: "{{") {
+            guard let close = rest[open.upperBound...].range(of: "}}") else {
+                throw LoadError(file: file, reason: "\(key) opens a {{ that it does not close")
+            }
+            names.append(rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces))
+            rest = rest[close.upperBound...]
+        }
+        return names
+    }
+
+    static func parse(_ source: String, file: String) throws(LoadError) -> [String: String] {
+        let node: Any?
+        do {
+            node = try Yams.load(yaml: source)
+        } catch {
+            throw LoadError(file: file, reason: "is not YAML: \(error)")
+        }
+        guard let mapping = node as? [String: Any] else { throw LoadError(file: file, reason: "is not a mapping of keys to texts") }
+        var texts: [String: String] = [:]
+        for (key, value) in mapping {
+            guard let text = value as? String else { throw LoadError(file: file, reason: "\(key) is not text") }
+            texts[key] = text
+        }
+        return texts
+    }
+
+    static func isLanguageTag(_ tag: String) -> Bool {
+        let subtags = tag.split(separator: "-", omittingEmptySubsequences: false)
+        guard let primary = subtags.first, (2...3).contains(primary.count), primary.allSatisfy({ $0.isASCII && $0.isLetter }) else { return false }
+        return subtags.dropFirst().allSatisfy { (1...8).contains($0.count) && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }
+    }
+}

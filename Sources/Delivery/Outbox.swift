@@ -1,0 +1,175 @@
+import CanonicalJSON
+import Foundation
+import Records
+import OpenSSLKit
+import RocksDBStore
+import Sodium
+
+/// What is still to be sent, durably: at least once on the wire, exactly once in the ledger.
+///
+/// Column family `delivery`:
+/// - `item/<id>` → the item (canonical JSON);
+/// - `due/<next, 8 bytes big-endian ms>/<id>` → empty, for every item not yet done or failed,
+///   so that what is due is a prefix scan in time order;
+/// - `plan/<service>` → the service's delivery plan (`DeliveryPlan`).
+///
+/// An item moves `pending` → `sending` (a synced write before anything goes on the wire, with
+/// its next attempt already set: if the process dies while sending, the item comes due again
+/// and is sent again, with the same Message-ID) → `done` or `failed`. `done` and `failed` are
+/// written only in the batch of the ledger event that records the outcome, so the item and the
+/// event are durable together: a crash before that batch sends the message again and records
+/// one event; a crash after it never sends again.
+public struct Outbox: Sendable {
+    public static let family = "delivery"
+
+    public enum State: String, Sendable {
+        case pending, sending, done, failed
+    }
+
+    public enum Kind: String, Sendable {
+        /// The notice of service on a channel (with or without the documents).
+        case notice
+    }
+
+    public struct Item: Sendable, Equatable {
+        public let id: String
+        public let service: String
+        public let channel: ServiceChannel
+        public let kind: Kind
+        public var state: State
+        /// Attempts made so far (a `sending` write counts one).
+        public var attempts: Int
+        /// When the item is next due (UTC ms).
+        public var next: Int64
+        /// The ledger entry that recorded the outcome, once done or failed.
+        public var seq: UInt64?
+        /// Why the last attempt did not succeed.
+        public var lastError: String?
+
+        public init(id: String, service: String, channel: ServiceChannel, kind: Kind, next: Int64) {
+            self.id = id
+            self.service = service
+            self.channel = channel
+            self.kind = kind
+            self.state = .pending
+            self.attempts = 0
+            self.next = next
+        }
+
+        var json: JSONValue {
+            var members: [String: JSONValue] = [
+                "id": .string(id), "service": .string(service), "channel": .string(channel.rawValue), "kind": .string(kind.rawValue),
+                "state": .string(state.rawValue), "attempts": .integer(Int64(attempts)), "next": .integer(next),
+            ]
+            if let seq { members["seq"] = .integer(Int64(seq)) }
+            if let lastError { members["lastError"] = .string(lastError) }
+            return .object(members)
+        }
+
+        init(json bytes: [UInt8]) throws(DeliveryError) {
+            guard let value = try? CanonicalJSON.parse(bytes), case .object(let members) = value,
+                  case .string(let id)? = members["id"], case .string(let service)? = members["service"],
+                  case .string(let channelName)? = members["channel"], let channel = ServiceChannel(rawValue: channelName),
+                  case .string(let kindName)? = members["kind"], let kind = Kind(rawValue: kindName),
+                  case .string(let stateName)? = members["state"], let state = State(rawValue: stateName),
+                  case .integer(let attempts)? = members["attempts"], case .integer(let next)? = members["next"]
+            else { throw DeliveryError(.storage, "an outbox item is unreadable") }
+            self.init(id: id, service: service, channel: channel, kind: kind, next: next)
+            self.state = state
+            self.attempts = Int(attempts)
+            if case .integer(let seq)? = members["seq"] { self.seq = UInt64(seq) }
+            if case .string(let error)? = members["lastError"] { self.lastError = error }
+        }
+
+        /// The Message-ID every attempt of this item carries, so that the copies a retry puts
+        /// on the wire are one message to the recipient's mail program and to a bounce.
+        public func messageID(domain: String) -> String {
+            "notarium-" + lowerHex(Array(SHA256.hash(Array(id.utf8)).prefix(16))) + "@" + domain
+        }
+    }
+
+    let database: Database
+    let column: ColumnFamily
+
+    public init(database: Database) throws(DeliveryError) {
+        self.database = database
+        do {
+            column = try database.columnFamily(Self.family)
+        } catch {
+            throw DeliveryError(.storage, "the data directory has no \(Self.family) column family: \(error)")
+        }
+    }
+
+    static func itemKey(_ id: String) -> [UInt8] { Array("item/".utf8) + Array(id.utf8) }
+    static func dueKey(_ next: Int64, _ id: String) -> [UInt8] {
+        Array("due/".utf8) + (0..<8).map { UInt8(truncatingIfNeeded: UInt64(bitPattern: next) >> (56 - 8 * $0)) } + Array(id.utf8)
+    }
+
+    /// The writes that put `item` in the outbox (for a batch of the caller's).
+    public func enqueue(_ item: Item) -> WriteBatch {
+        var batch = WriteBatch()
+        batch.put(Self.itemKey(item.id), item.json.canonicalBytes, in: column)
+        batch.put(Self.dueKey(item.next, item.id), [], in: column)
+        return batch
+    }
+
+    public func item(_ id: String) throws(DeliveryError) -> Item? {
+        let bytes: [UInt8]?
+        do {
+            bytes = try database.get(Self.itemKey(id), in: column)
+        } catch {
+            throw DeliveryError(.storage, "cannot read outbox item \(id): \(error)")
+        }
+        return try bytes.map { bytes throws(DeliveryError) in try Item(json: bytes) }
+    }
+
+    /// Items of `service`, in id order.
+    public func items(service: String) throws(DeliveryError) -> [Item] {
+        let prefix = Self.itemKey(service + "|")
+        do {
+            return try database.scan(in: column, from: prefix, to: prefix + [0xFF]).map { pair throws(DeliveryError) in try Item(json: pair.value) }
+        } catch let error as DeliveryError {
+            throw error
+        } catch {
+            throw DeliveryError(.storage, "cannot read the outbox of \(service): \(error)")
+        }
+    }
+
+    /// The items due at `now`, oldest first.
+    public func due(at now: Int64, limit: Int = 64) throws(DeliveryError) -> [Item] {
+        let pairs: [KeyValue]
+        do {
+            pairs = try database.scan(in: column, from: Array("due/".utf8), to: Self.dueKey(now, "") + [0xFF], limit: limit)
+        } catch {
+            throw DeliveryError(.storage, "cannot read what is due in the outbox: \(error)")
+        }
+        var items: [Item] = []
+        for pair in pairs {
+            let id = String(decoding: pair.key.dropFirst(4 + 8), as: UTF8.self)
+            if let item = try item(id) { items.append(item) }
+        }
+        return items
+    }
+
+    /// Moves `item` to `state` with `next` as its next due time, as one write of its own.
+    /// `sending` is synced before anything goes on the wire.
+    public func update(_ item: Item, to changed: Item) throws(DeliveryError) {
+        do {
+            try database.write(updateBatch(item, to: changed), durability: .synced)
+        } catch {
+            throw DeliveryError(.storage, "cannot update outbox item \(item.id): \(error)")
+        }
+    }
+
+    /// The writes that replace `item` by `changed`, for the batch of the ledger event that
+    /// records its outcome (done, failed) or for a write of its own.
+    public func updateBatch(_ item: Item, to changed: Item) -> WriteBatch {
+        var batch = WriteBatch()
+        batch.delete(Self.dueKey(item.next, item.id), in: column)
+        batch.put(Self.itemKey(changed.id), changed.json.canonicalBytes, in: column)
+        if changed.state == .pending || changed.state == .sending {
+            batch.put(Self.dueKey(changed.next, changed.id), [], in: column)
+        }
+        return batch
+    }
+}

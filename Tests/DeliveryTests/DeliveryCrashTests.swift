@@ -1,0 +1,66 @@
+import Appliance
+import Delivery
+import Foundation
+import Ledger
+import Logging
+import Notary
+import NotariumTestKit
+import Records
+import Testing
+
+@Suite("Delivery: kill -9 during dispatch", .serialized)
+struct DeliveryCrashTests {
+    /// `notarium-bench delivery-crash-writer` serves services by e-mail through a relay that
+    /// delivers each message and then waits before its 250: the writer is killed in that
+    /// window, after the message is in the mailbox and before the writer could record it. The
+    /// next writer sends it again (the same Message-ID) and records it. At the end every
+    /// service has exactly one ConsignmentNotification: none lost, none doubled.
+    @Test("kill -9 between the wire and the ledger, three times: every notice recorded exactly once, resent with the same Message-ID")
+    func killDuringDispatch() async throws {
+        let services = 6
+        let directory = TemporaryDirectory()
+        let path = directory.file("data")
+        let relay = try MailRelay(directory, slow: 0.6)
+        var accepted = 0
+        for round in 0..<3 {
+            let writer = try BackgroundProcess(builtProduct("notarium-bench"), ["delivery-crash-writer", path, String(relay.port), DeliveryTests.notices, String(services)])
+            // Wait for one more message to reach the mailbox, then kill in the relay's pause.
+            accepted += 1
+            let deadline = Date().addingTimeInterval(60)
+            while relay.process.standardOutput.split(separator: "\n").filter({ $0.hasPrefix("accepted ") }).count < accepted && Date() < deadline && writer.process.isRunning {
+                usleep(5_000)
+            }
+            #expect(writer.process.isRunning, "round \(round): the writer ended early: \(writer.standardError)")
+            writer.signal(SIGKILL)
+            writer.waitForExit()
+        }
+        let last = try BackgroundProcess(builtProduct("notarium-bench"), ["delivery-crash-writer", path, String(relay.port), DeliveryTests.notices, String(services)])
+        #expect(last.waitForOutputLine(containing: "all done", timeout: 120) != nil, "the last writer did not finish: \(last.standardError)")
+        #expect(last.waitForExit() == 0)
+
+        // What the ledger says, read back in process.
+        var logger = Logger(label: "test")
+        logger.logLevel = .error
+        let configuration = try await ApplianceConfiguration.load(flags: [.data: path], environment: [:])
+        let data = try DataDirectory.openOrInitialize(at: path, sealKeyFile: configuration.sealKeyFile, logger: logger)
+        defer { data.close() }
+        let (ledger, _) = try data.openLedger(configuration: configuration, withSigner: false, logger: logger)
+        defer { ledger.close() }
+        let notary = try Notary(ledger: ledger, database: data.database)
+        let delivery = try Delivery(notary: notary, database: data.database, templates: try NoticeTemplates(directory: DeliveryTests.notices), email: nil, logger: logger)
+        var copiesInAll = 0
+        for n in 0..<services {
+            let service = "CRASH-\(n)"
+            let events = try notary.serviceHistory(service).map(\.record.event)
+            #expect(events == [.submissionAcceptance, .consignmentNotification], "\(service): \(events)")
+            #expect(try delivery.items(service: service).map(\.state) == [.done], "\(service)")
+            let copies = try relay.messages(for: "party\(n)@example.test")
+            #expect(!copies.isEmpty, "\(service) never reached the mailbox")
+            #expect(Set(copies.compactMap { $0["messageID"] as? String }).count == 1, "\(service): every copy is one message")
+            copiesInAll += copies.count
+        }
+        #expect(copiesInAll == services + 3, "each of the three kills fell between a delivery and its record, so that message went out once more: \(copiesInAll) copies")
+        let report = LedgerAudit.run(database: data.database)
+        #expect(report.passed, "\(report.finding.map { "\($0)" } ?? "")")
+    }
+}

@@ -1,0 +1,220 @@
+import Appliance
+import CanonicalJSON
+import Delivery
+import DeliveryTransport
+import Foundation
+import Ledger
+import Logging
+import Notary
+import NotariumTestKit
+import Records
+import Testing
+import TimeStamping
+import Verification
+
+/// Serving by e-mail end to end in process: a real appliance data directory (ledger, CA, TSA,
+/// notary), the notice through aiosmtpd on loopback and read back from the Maildir by Python's
+/// `email`, each outcome a ledger event, and the service bundle verified offline.
+@Suite("Delivery: serving by e-mail through the outbox", .serialized)
+struct DeliveryTests {
+    static let notices = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../appliance/notices").standardized.path
+
+    /// An appliance's parts on a fresh data directory, with a clock the test moves.
+    final class Fixture {
+        let directory = TemporaryDirectory()
+        let clock = TestClock(LedgerTime.nowMilliseconds())
+        let data: DataDirectory
+        let ledger: Ledger
+        let signer: NoteSigner?
+        let stamper: LedgerTimeStamper
+        let notary: Notary
+
+        init() async throws {
+            var logger = Logger(label: "test")
+            logger.logLevel = .error
+            let path = directory.file("data")
+            let configuration = try await ApplianceConfiguration.load(flags: [.data: path, .ledgerOrigin: "test.example/delivery"], environment: [:])
+            data = try DataDirectory.openOrInitialize(at: path, sealKeyFile: configuration.sealKeyFile, logger: logger)
+            let clock = self.clock
+            let opened = try data.openLedger(configuration: configuration, withSigner: true, logger: logger, clock: { clock.read() })
+            ledger = opened.ledger
+            signer = opened.signer
+            let authority = try await data.createCA(configuration: configuration, ledger: ledger, logger: logger)
+            let tsa = try await data.openTSA(configuration: configuration, authority: authority, create: true, logger: logger)
+            stamper = try LedgerTimeStamper(ledger: ledger, authority: tsa, logger: logger)
+            notary = try Notary(ledger: ledger, database: data.database, clock: { clock.read() })
+        }
+
+        deinit {
+            ledger.close()
+            data.close()
+        }
+
+        func delivery(relayPort: Int?) throws -> Delivery {
+            var logger = Logger(label: "delivery")
+            logger.logLevel = .error
+            let email = relayPort.map {
+                EmailSettings(relay: SMTPRelay(host: "127.0.0.1", port: $0, security: .none, heloName: "notarium.test", timeoutSeconds: 10),
+                              from: .init("notices@notarium.test", name: "CIETAC Notices"), envelopeSender: "bounces@notarium.test", messageIDDomain: "notarium.test")
+            }
+            let clock = self.clock
+            return try Delivery(notary: notary, database: data.database, templates: try NoticeTemplates(directory: DeliveryTests.notices), email: email, logger: logger, clock: { clock.read() })
+        }
+
+        static let rules = ServiceRules(
+            timeZone: "Asia/Shanghai", calendar: .init(id: "CN-test", version: "2026.1", weekend: [6, 7], holidays: []),
+            confirmedChannels: [], readReportPresumesService: false, acceptanceWindowDays: 7, registrationWindowDays: nil, registrationChannels: [])
+
+        func serve(_ delivery: Delivery, service: String, email: String, languages: [String] = ["zh-Hans"], channels: [ServiceChannel] = [.email, .sms]) async throws -> AppendReceipt {
+            let award = Array("Final award, case ODR/2026/0042.\n".utf8)
+            return try await delivery.serve(
+                serviceID: service, caseID: "ODR/2026/0042",
+                parts: [ServicePart(name: "award", document: DocumentDescription(describing: award, mediaType: "text/plain"))],
+                recipients: [.init(channel: .email, address: email), .init(channel: .sms, address: "+8613800138000"), .init(channel: .portal, address: "party-b")],
+                rules: Self.rules,
+                plan: DeliveryPlan(languages: languages, channels: channels, institution: "CIETAC", link: "https://notarium.test/portal/l/tok3n"))
+        }
+
+        func events(_ service: String) throws -> [ServiceRecord] { try notary.serviceHistory(service).map(\.record) }
+    }
+
+    @Test("served by e-mail: the notice arrives in the recipient's language, SubmissionAcceptance then ConsignmentNotification (link-only) with the relay's reply, the item done with that seq, a second pass sends nothing, and the bundle verifies offline")
+    func servedByEmail() async throws {
+        let fixture = try await Fixture()
+        let relay = try MailRelay(fixture.directory)
+        let delivery = try fixture.delivery(relayPort: relay.port)
+        let opened = try await fixture.serve(delivery, service: "SVC-1", email: "li.wei@example.test")
+        #expect(try delivery.items(service: "SVC-1").map(\.state) == [.pending], "the notice is queued with the opening")
+
+        #expect(await delivery.runDue() == 1)
+        let received = try relay.messages(for: "li.wei@example.test")
+        try #require(received.count == 1)
+        #expect(received[0]["subject"] as? String == "送达通知：案件 ODR/2026/0042（CIETAC）")
+        #expect(received[0]["language"] as? String == "zh-Hans")
+        let text = received[0]["text"] as? String ?? ""
+        #expect(text.contains("https://notarium.test/portal/l/tok3n") && text.contains("- award") && text.contains("送达编号：SVC-1"), "\(text)")
+
+        let events = try fixture.events("SVC-1")
+        #expect(events.map(\.event) == [.submissionAcceptance, .consignmentNotification])
+        let notice = try #require(events.last)
+        #expect(notice.channel == .email && notice.notice == .linkOnly)
+        #expect(notice.provider?.kind == .smtpReply)
+        #expect(notice.provider?.report.hasPrefix("250 2.0.0 Ok: queued as ") == true)
+        let queueID = try #require(notice.provider?.id)
+        #expect(relay.process.waitForOutputLine(containing: "accepted \(queueID) ", timeout: 5) != nil, "the event names the relay's queue id")
+
+        let item = try #require(try delivery.items(service: "SVC-1").first)
+        #expect(item.state == .done && item.attempts == 1)
+        #expect(item.seq == opened.seq + 1 || item.seq.map { $0 > opened.seq } == true)
+        #expect(await delivery.runDue() == 0)
+        // The service bundle with the provider's evidence verifies offline.
+        let bundle = try fixture.notary.serviceBundle(serviceID: "SVC-1", stamper: fixture.stamper, checkpointSigner: fixture.signer, documents: [])
+        let report = try Verifier(trust: try fixture.notary.trustFile()).verify(bundle: bundle.json.canonicalBytes)
+        #expect(report.verdict == .passed, "\(report.checks.filter { $0.status != .passed })")
+        fixture.clock.advance(86_400_000)
+        #expect(await delivery.runDue() == 0)
+        let eventsAfter = try fixture.events("SVC-1")
+        #expect(relay.delivered() == 1 && eventsAfter.count == 2)
+
+    }
+
+    @Test("a refused address (550 5.1.1): ConsignmentNotificationFailure address-unknown with the relay's reply, and the SMS notice queued in the same batch; e-mail is not tried again")
+    func refusedAddressFallsBack() async throws {
+        let fixture = try await Fixture()
+        let relay = try MailRelay(fixture.directory)
+        let delivery = try fixture.delivery(relayPort: relay.port)
+        _ = try await fixture.serve(delivery, service: "SVC-2", email: "reject@example.test", languages: ["es-MX"])
+        await delivery.runDue()
+        let events = try fixture.events("SVC-2")
+        #expect(events.map(\.event) == [.submissionAcceptance, .consignmentNotificationFailure])
+        #expect(events.last?.reason == .addressUnknown)
+        #expect(events.last?.provider?.report.hasPrefix("550 5.1.1 <reject@example.test>") == true)
+        let items = try delivery.items(service: "SVC-2")
+        #expect(items.map(\.channel) == [.email, .sms])
+        #expect(items.map(\.state) == [.failed, .pending])
+        #expect(items.first?.seq != nil)
+        #expect(relay.delivered() == 0)
+        // No SMS transport here: the SMS notice waits, it is not failed, and nothing more is recorded.
+        await delivery.runDue()
+        #expect(try delivery.items(service: "SVC-2").map(\.state) == [.failed, .pending])
+        #expect(try fixture.events("SVC-2").count == 2)
+    }
+
+    @Test("a relay that is down: no event, the notice waits and backs off; when the relay is back, one message and one event")
+    func relayDownThenBack() async throws {
+        let fixture = try await Fixture()
+        let directory = TemporaryDirectory()
+        let down = try MailRelay(directory)
+        let port = down.port
+        down.stop()
+        let delivery = try fixture.delivery(relayPort: port)
+        _ = try await fixture.serve(delivery, service: "SVC-3", email: "ann@example.test", languages: ["en"])
+        #expect(await delivery.runDue() == 1)
+        var item = try #require(try delivery.items(service: "SVC-3").first)
+        #expect(item.state == .pending && item.attempts == 1 && item.lastError?.contains("connect-failed") == true)
+        #expect(await delivery.runDue() == 0, "not due again before its backoff")
+        fixture.clock.advance(31_000)
+        #expect(await delivery.runDue() == 1)
+        item = try #require(try delivery.items(service: "SVC-3").first)
+        #expect(item.attempts == 2 && item.next >= fixture.clock.read() + 59_000, "the wait doubles")
+        #expect(try fixture.events("SVC-3").count == 1)
+
+        // The relay comes back (a new one on another port stands for it: same data, new settings).
+        let relay = try MailRelay(directory)
+        let revived = try fixture.delivery(relayPort: relay.port)
+        fixture.clock.advance(61_000)
+        #expect(await revived.runDue() == 1)
+        #expect(relay.delivered() == 1)
+        #expect(try fixture.events("SVC-3").map(\.event) == [.submissionAcceptance, .consignmentNotification])
+        #expect(try relay.messages(for: "ann@example.test").first?["subject"] as? String == "Notice of service in case ODR/2026/0042 (CIETAC)")
+    }
+
+    @Test("a plan that names a channel without a recipient, or no push channel, is refused and nothing is opened")
+    func badPlans() async throws {
+        let fixture = try await Fixture()
+        let delivery = try fixture.delivery(relayPort: nil)
+        for (channels, what) in [([ServiceChannel.postalHybrid], "no recipient"), ([.portal], "no push channel"), ([], "empty"), ([.email, .email], "twice")] {
+            let error = await caught(DeliveryError.self) { _ = try await fixture.serve(delivery, service: "SVC-BAD", email: "ann@example.test", channels: channels) }
+            #expect(error?.code == .invalidPlan, "\(what): \(String(describing: error))")
+        }
+        #expect(try fixture.events("SVC-BAD").isEmpty)
+        #expect(try delivery.items(service: "SVC-BAD").isEmpty)
+        // The notary's own refusal passes through, and nothing is queued either.
+        let invalid = await caught(DeliveryError.self) { _ = try await fixture.serve(delivery, service: "SVC-BAD", email: "not an address") }
+        #expect(invalid?.notary?.code == .invalidRecord, "\(String(describing: invalid))")
+        #expect(try delivery.items(service: "SVC-BAD").isEmpty)
+    }
+
+    @Test("the notice files: each has every key and only known placeholders; a missing key, an unknown key or placeholder, a bad tag or no English is refused by name; languages are matched by tag and by primary subtag")
+    func templates() throws {
+        let templates = try NoticeTemplates(directory: Self.notices)
+        #expect(Set(templates.languages).isSuperset(of: ["en", "zh-Hans", "es"]))
+        #expect(templates.language(for: ["zh-hans"]) == "zh-Hans")
+        #expect(templates.language(for: ["zh-Hans-CN"]) == "zh-Hans")
+        #expect(templates.language(for: ["fr", "es-MX"]) == "es")
+        #expect(templates.language(for: ["fr"]) == "en")
+        for language in templates.languages {
+            for key in NoticeTemplates.requiredKeys {
+                let text = templates.render(key, language: language, values: ["institution": "I", "case": "C", "service": "S", "link": "L", "documents": "D", "code": "123456"])
+                #expect(!text.contains("{{") && !text.isEmpty, "\(language) \(key)")
+            }
+        }
+        let english = Dictionary(uniqueKeysWithValues: NoticeTemplates.requiredKeys.map { ($0, "text {{case}}") })
+        var missing = english
+        missing["sms-notice"] = nil
+        var unknownKey = english
+        unknownKey["fax-notice"] = "x"
+        var unknownPlaceholder = english
+        unknownPlaceholder["email-subject"] = "Case {{casenumber}}"
+        var unclosed = english
+        unclosed["email-subject"] = "Case {{case"
+        for (texts, fragment) in [
+            (["en": missing], "no sms-notice"), (["en": unknownKey], "unknown key fax-notice"), (["en": unknownPlaceholder], "{{casenumber}}"),
+            (["en": unclosed], "does not close"), (["fr": english], "no en.yaml"), (["en": english, "english": english], "not a BCP 47"),
+        ] {
+            #expect(throws: NoticeTemplates.LoadError.self) { try NoticeTemplates(texts: texts) }
+            let error = caught(NoticeTemplates.LoadError.self) { _ = try NoticeTemplates(texts: texts) }
+            #expect(error?.description.contains(fragment) == true, "\(String(describing: error))")
+        }
+    }
+}

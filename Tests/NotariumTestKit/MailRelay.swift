@@ -1,0 +1,79 @@
+import Foundation
+
+/// A mail relay Notarium did not write (aiosmtpd, Tests/DeliveryTransportTests/mail_relay.py)
+/// on loopback, delivering to one Maildir per recipient; killed when the object goes.
+public final class MailRelay {
+    public let process: BackgroundProcess
+    public let port: Int
+    public let root: String
+    static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../DeliveryTransportTests").standardized
+
+    public struct DidNotStart: Error { public let output: String }
+
+    /// `tls`: starttls, implicit or none; `auth`: USER:PASSWORD; `stall`: accept and never answer.
+    public init(_ directory: TemporaryDirectory, tls: String = "none", certificate: SelfSignedCertificate? = nil, auth: String? = nil, stall: Bool = false, slow: Double = 0) throws {
+        root = directory.file("maildirs-\(UUID().uuidString.prefix(8))")
+        var arguments = [Self.scripts.appendingPathComponent("mail_relay.py").path, root, "--tls", tls]
+        if let certificate { arguments += ["--cert", certificate.certificate, "--key", certificate.key] }
+        if let auth { arguments += ["--auth", auth] }
+        if stall { arguments.append("--stall") }
+        if slow > 0 { arguments += ["--slow", String(slow)] }
+        process = try BackgroundProcess("/usr/bin/env", ["python3"] + arguments)
+        // Only a whole line counts: the file may be read while the line is being written.
+        var port: Int?
+        let deadline = Date().addingTimeInterval(30)
+        while port == nil && Date() < deadline && process.process.isRunning {
+            let output = process.standardOutput
+            if let line = output.split(separator: "\n", omittingEmptySubsequences: false).dropLast().first(where: { $0.hasPrefix("listening ") }) {
+                port = Int(line.dropFirst("listening ".count))
+            } else {
+                usleep(10_000)
+            }
+        }
+        guard let port else {
+            throw DidNotStart(output: "running: \(process.process.isRunning); stdout: \(process.standardOutput); stderr: \(process.standardError)")
+        }
+        self.port = port
+    }
+
+    deinit { stop() }
+
+    /// Kills the relay; once (a second kill could reach another process that got its pid).
+    public func stop() {
+        guard process.process.isRunning else { return }
+        process.signal(SIGKILL)
+        process.waitForExit()
+    }
+
+    /// What `recipient` finds in the mailbox, as Python's `email` reads it (read_maildir.py).
+    public func messages(for recipient: String) throws -> [[String: Any]] {
+        let maildir = root + "/" + recipient
+        guard FileManager.default.fileExists(atPath: maildir) else { return [] }
+        let result = try runProcess("/usr/bin/env", ["python3", Self.scripts.appendingPathComponent("read_maildir.py").path, maildir])
+        guard result.status == 0, let list = try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [[String: Any]] else {
+            throw DidNotStart(output: result.standardError)
+        }
+        return list
+    }
+
+    /// How many messages were delivered, to anyone.
+    public func delivered() -> Int {
+        (try? FileManager.default.subpathsOfDirectory(atPath: root))?.filter { $0.contains("/new/") || $0.contains("/cur/") }.count ?? 0
+    }
+}
+
+/// A self-signed certificate and key made by `openssl req`, for a TLS server in a test.
+public struct SelfSignedCertificate {
+    public let certificate: String
+    public let key: String
+
+    public init(_ directory: TemporaryDirectory, name: String, names: String = "DNS:localhost,IP:127.0.0.1") throws {
+        certificate = directory.file(name + ".crt")
+        key = directory.file(name + ".key")
+        let result = try runProcess("/usr/bin/env", [
+            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+            "-subj", "/CN=localhost", "-addext", "subjectAltName=" + names, "-keyout", key, "-out", certificate,
+        ])
+        guard result.status == 0 else { throw MailRelay.DidNotStart(output: result.standardError) }
+    }
+}
