@@ -177,14 +177,14 @@ public final class Delivery: Sendable {
         sending.state = .sending
         sending.attempts += 1
         sending.next = clock() + backoff(afterAttempts: sending.attempts)
-        try outbox.update(item, to: sending)
+        let messageID = item.messageID(domain: settings.messageIDDomain)
+        try outbox.update(item, to: sending, with: outbox.remember(envelopeID: Self.envelopeID(messageID), for: item))
 
         let language = templates.language(for: plan.languages)
         let values = [
             "institution": plan.institution, "case": opening.caseID, "service": item.service, "link": plan.link,
             "documents": opening.parts.map { "- \($0.name)" }.joined(separator: "\n"),
         ]
-        let messageID = item.messageID(domain: settings.messageIDDomain)
         let message = MailMessage(
             from: settings.from, to: [.init(address)], subject: templates.render("email-subject", language: language, values: values),
             date: clock(), messageID: messageID, language: language,
@@ -205,7 +205,7 @@ public final class Delivery: Sendable {
             let report = Notary.ServiceEventReport(
                 event: .consignmentNotification, channel: item.channel, eventTime: clock(), notice: .linkOnly,
                 provider: ProviderEvidence(kind: .smtpReply, report: String(submission.reply.description.prefix(4000)), id: submission.reply.queueID ?? messageID))
-            try await record(report, finishing: sending, as: .done, log: "notice handed to the relay")
+            try await record(report, finishing: sending, as: .done, evidenceID: report.provider?.id, log: "notice handed to the relay")
         case .failure(let error) where error.isPermanent || sending.attempts >= Self.maximumAttempts:
             let reason = error.isPermanent ? Self.reason(for: error) : .unreachable
             let report = Notary.ServiceEventReport(
@@ -225,13 +225,14 @@ public final class Delivery: Sendable {
     /// Records `report` and moves `item` to `state` in the event's own batch, with the
     /// fallback notice if there is one.
     func record(_ report: Notary.ServiceEventReport, finishing item: Outbox.Item, as state: Outbox.State, lastError: String? = nil,
-                fallback: Outbox.Item? = nil, log: String) async throws(DeliveryError) {
+                evidenceID: String? = nil, fallback: Outbox.Item? = nil, log: String) async throws(DeliveryError) {
         let outbox = self.outbox
         let alongside: @Sendable (UInt64) -> WriteBatch = { seq in
             var finished = item
             finished.state = state
             finished.seq = seq
             finished.lastError = lastError
+            finished.evidenceID = evidenceID
             var batch = outbox.updateBatch(item, to: finished)
             if let fallback { batch.append(contentsOf: outbox.enqueue(fallback)) }
             return batch
@@ -252,6 +253,109 @@ public final class Delivery: Sendable {
             // the message may go out twice, the event is recorded once.
             throw DeliveryError(error)
         }
+    }
+
+    // MARK: - Bounces
+
+    /// Reads the delivery status notifications in the Maildir `maildir` (the envelope sender's
+    /// mailbox) and records each failure it reports as a ConsignmentNotificationFailure of
+    /// the notice it names, with the provider evidence `smtp-dsn` (the report's status part)
+    /// carrying the notice's own provider id, a reason from its status, and the plan's next
+    /// channel queued in the same batch. A report is moved to `cur/` once handled; one that
+    /// is not a report, or names no notice of ours, is moved there too and logged. A report of
+    /// a notice whose event is not recorded yet stays for the next pass. A second report for
+    /// the same notice records nothing. Returns how many failures it recorded.
+    @discardableResult
+    public func processBounces(maildir: String) async -> Int {
+        let incoming = maildir + "/new"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: incoming) else { return 0 }
+        var recorded = 0
+        for name in names.sorted() where !name.hasPrefix(".") {
+            let path = incoming + "/" + name
+            do {
+                switch try await handleBounce(at: path) {
+                case .recorded:
+                    recorded += 1
+                    try Self.markSeen(path, maildir: maildir, name: name)
+                case .handled:
+                    try Self.markSeen(path, maildir: maildir, name: name)
+                case .later:
+                    continue
+                }
+            } catch {
+                logger.error("delivery: a bounce could not be handled; it stays for the next pass", metadata: ["file": "\(path)", "error": "\(error)"])
+            }
+        }
+        return recorded
+    }
+
+    enum BounceOutcome { case recorded, handled, later }
+
+    func handleBounce(at path: String) async throws -> BounceOutcome {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path), let size = attributes[.size] as? Int,
+              size <= DeliveryStatusReport.maximumBytes, let data = FileManager.default.contents(atPath: path) else {
+            logger.warning("delivery: a message in the bounce mailbox is unreadable or too large; set aside", metadata: ["file": "\(path)"])
+            return .handled
+        }
+        let report: DeliveryStatusReport
+        do {
+            report = try DeliveryStatusReport(message: Array(data))
+        } catch {
+            logger.warning("delivery: a message in the bounce mailbox is not a delivery status report; set aside", metadata: ["file": "\(path)", "error": "\(error)"])
+            return .handled
+        }
+        guard let failure = report.failures.first else {
+            logger.info("delivery: a delivery status report without a failure (delayed or delivered); nothing to record", metadata: ["file": "\(path)"])
+            return .handled
+        }
+        let envelopeID = report.envelopeID ?? report.originalMessageID.map { String($0.prefix { $0 != "@" }) }
+        guard let envelopeID, let item = try outbox.item(envelopeID: envelopeID) else {
+            logger.warning("delivery: a bounce for a message this appliance did not send; set aside", metadata: ["file": "\(path)", "envelope": "\(report.envelopeID ?? report.originalMessageID ?? "none")"])
+            return .handled
+        }
+        guard item.state == .done, item.seq != nil else { return .later }
+        if try outbox.bounceRecorded(item.id) { return .handled }
+        guard let plan = try plan(service: item.service), let opening = try notary.serviceHistory(item.service).first?.record else {
+            throw DeliveryError(.storage, "service \(item.service) has a sent notice and no plan or events")
+        }
+        let reportText = String(report.statusText.prefix(4000))
+        let event = Notary.ServiceEventReport(
+            event: .consignmentNotificationFailure, channel: item.channel, eventTime: clock(),
+            provider: ProviderEvidence(kind: .smtpDSN, report: reportText, id: item.evidenceID), reason: Self.reason(forStatus: failure.status))
+        let next = fallback(after: item, plan: plan, opening: opening)
+        let outbox = self.outbox
+        let itemID = item.id
+        let alongside: @Sendable (UInt64) -> WriteBatch = { seq in
+            var batch = WriteBatch()
+            batch.put(Outbox.bounceKey(itemID), Array(String(seq).utf8), in: outbox.column)
+            if let next { batch.append(contentsOf: outbox.enqueue(next)) }
+            return batch
+        }
+        // Through a Result: a `catch … where` on the notary's typed error crashes Swift 6.3.1's
+        // SILGen in this untyped function.
+        let outcome: Result<AppendReceipt, NotaryError>
+        do {
+            outcome = .success(try await notary.recordServiceEvent(serviceID: item.service, event, context: WriteContext(requester: nil, alongside: alongside)))
+        } catch {
+            outcome = .failure(error)
+        }
+        switch outcome {
+        case .success(let receipt):
+            logger.info("delivery: a bounce recorded", metadata: ["item": "\(item.id)", "seq": "\(receipt.seq)", "status": "\(failure.status)"])
+            return .recorded
+        case .failure(let error) where error.isClientError:
+            logger.error("delivery: the notary refused a bounce's failure event; set aside", metadata: ["item": "\(item.id)", "error": "\(error)"])
+            return .handled
+        case .failure(let error):
+            throw error
+        }
+    }
+
+    /// Maildir's way of saying "read": into `cur/` with the `S` flag.
+    static func markSeen(_ path: String, maildir: String, name: String) throws {
+        try FileManager.default.createDirectory(atPath: maildir + "/cur", withIntermediateDirectories: true)
+        let base = name.split(separator: ":", maxSplits: 1).first.map(String.init) ?? name
+        try FileManager.default.moveItem(atPath: path, toPath: maildir + "/cur/" + base + ":2,S")
     }
 
     /// The next channel of the plan after `item`'s that has no notice yet.

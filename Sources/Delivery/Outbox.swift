@@ -11,7 +11,9 @@ import Sodium
 /// - `item/<id>` → the item (canonical JSON);
 /// - `due/<next, 8 bytes big-endian ms>/<id>` → empty, for every item not yet done or failed,
 ///   so that what is due is a prefix scan in time order;
-/// - `plan/<service>` → the service's delivery plan (`DeliveryPlan`).
+/// - `plan/<service>` → the service's delivery plan (`DeliveryPlan`);
+/// - `envelope/<envelope id>` → the id of the item whose message carried it (for bounces);
+/// - `bounce/<item id>` → the seq of the failure event a bounce of it was recorded as.
 ///
 /// An item moves `pending` → `sending` (a synced write before anything goes on the wire, with
 /// its next attempt already set: if the process dies while sending, the item comes due again
@@ -45,6 +47,10 @@ public struct Outbox: Sendable {
         public var seq: UInt64?
         /// Why the last attempt did not succeed.
         public var lastError: String?
+        /// The provider's id for the message the recorded event rests on (the relay's queue
+        /// id): a later bounce's failure event names it, so that the verifier knows which
+        /// notice failed (docs/records.md §2.4.2).
+        public var evidenceID: String?
 
         public init(id: String, service: String, channel: ServiceChannel, kind: Kind, next: Int64) {
             self.id = id
@@ -63,6 +69,7 @@ public struct Outbox: Sendable {
             ]
             if let seq { members["seq"] = .integer(Int64(seq)) }
             if let lastError { members["lastError"] = .string(lastError) }
+            if let evidenceID { members["evidenceId"] = .string(evidenceID) }
             return .object(members)
         }
 
@@ -79,6 +86,7 @@ public struct Outbox: Sendable {
             self.attempts = Int(attempts)
             if case .integer(let seq)? = members["seq"] { self.seq = UInt64(seq) }
             if case .string(let error)? = members["lastError"] { self.lastError = error }
+            if case .string(let id)? = members["evidenceId"] { self.evidenceID = id }
         }
 
         /// The Message-ID every attempt of this item carries, so that the copies a retry puts
@@ -151,11 +159,13 @@ public struct Outbox: Sendable {
         return items
     }
 
-    /// Moves `item` to `state` with `next` as its next due time, as one write of its own.
-    /// `sending` is synced before anything goes on the wire.
-    public func update(_ item: Item, to changed: Item) throws(DeliveryError) {
+    /// Moves `item` to `state` with `next` as its next due time, as one write of its own (with
+    /// `extra` writes). `sending` is synced before anything goes on the wire.
+    public func update(_ item: Item, to changed: Item, with extra: WriteBatch = WriteBatch()) throws(DeliveryError) {
+        var batch = updateBatch(item, to: changed)
+        batch.append(contentsOf: extra)
         do {
-            try database.write(updateBatch(item, to: changed), durability: .synced)
+            try database.write(batch, durability: .synced)
         } catch {
             throw DeliveryError(.storage, "cannot update outbox item \(item.id): \(error)")
         }
@@ -171,5 +181,36 @@ public struct Outbox: Sendable {
             batch.put(Self.dueKey(changed.next, changed.id), [], in: column)
         }
         return batch
+    }
+
+    static func envelopeKey(_ envelopeID: String) -> [UInt8] { Array("envelope/".utf8) + Array(envelopeID.utf8) }
+    static func bounceKey(_ itemID: String) -> [UInt8] { Array("bounce/".utf8) + Array(itemID.utf8) }
+
+    /// The write that lets a bounce carrying `envelopeID` find `item`.
+    func remember(envelopeID: String, for item: Item) -> WriteBatch {
+        var batch = WriteBatch()
+        batch.put(Self.envelopeKey(envelopeID), Array(item.id.utf8), in: column)
+        return batch
+    }
+
+    /// The item whose message carried `envelopeID`, if any.
+    func item(envelopeID: String) throws(DeliveryError) -> Item? {
+        let id: [UInt8]?
+        do {
+            id = try database.get(Self.envelopeKey(envelopeID), in: column)
+        } catch {
+            throw DeliveryError(.storage, "cannot read the outbox: \(error)")
+        }
+        guard let id else { return nil }
+        return try item(String(decoding: id, as: UTF8.self))
+    }
+
+    /// The seq of the failure event already recorded for a bounce of `itemID`.
+    func bounceRecorded(_ itemID: String) throws(DeliveryError) -> Bool {
+        do {
+            return try database.get(Self.bounceKey(itemID), in: column) != nil
+        } catch {
+            throw DeliveryError(.storage, "cannot read the outbox: \(error)")
+        }
     }
 }

@@ -181,9 +181,14 @@ public enum ServiceHistory {
             }
         }
         for channel in ServiceChannel.allCases {
-            guard let notice = records.first(where: { $0.event == .consignmentNotification && $0.channel == channel }) else { continue }
-            let registration = rules.registrationChannels.contains(channel)
             let expiries = records.filter { $0.event == .acceptanceRejectionExpiry && $0.channel == channel }
+            guard let notice = records.first(where: { $0.event == .consignmentNotification && $0.channel == channel && !failed($0, in: records) }) else {
+                if !expiries.isEmpty, records.contains(where: { $0.event == .consignmentNotification && $0.channel == channel }) {
+                    throw ServiceViolation(.effective, "AcceptanceRejectionExpiry on \(channel.rawValue), but every notice on it failed (a bounce names it): no window was opened")
+                }
+                continue
+            }
+            let registration = rules.registrationChannels.contains(channel)
             if registration || rules.acceptanceWindowDays == nil, !expiries.isEmpty {
                 throw ServiceViolation(.effective, "AcceptanceRejectionExpiry on \(channel.rawValue), but the rules open no acceptance window there")
             }
@@ -205,6 +210,16 @@ public enum ServiceHistory {
             }
         }
         return candidates.min { ($0.at, $0.basis.rank) < ($1.at, $1.basis.rank) }
+    }
+
+    /// True when a later ConsignmentNotificationFailure on the same channel carries `notice`'s
+    /// provider id: the provider reports that the very message it took could not be delivered
+    /// (an RFC 3464 bounce), so the notice notified no one and opens no window (§2.4.2).
+    static func failed(_ notice: ServiceRecord, in records: [ServiceRecord]) -> Bool {
+        guard let id = notice.provider?.id, let position = records.firstIndex(where: { $0 == notice }) else { return false }
+        // Compared by name: comparing two optional channels crashes Swift 6.3.1's optimizer.
+        let channel = notice.channel?.rawValue ?? ""
+        return records[(position + 1)...].contains { $0.event == .consignmentNotificationFailure && ($0.channel?.rawValue ?? "") == channel && $0.provider?.id == id }
     }
 
     /// Checks every `ServiceDeemedEffective` against the effective time the events up to it

@@ -18,6 +18,7 @@ import Verification
 @Suite("Delivery: serving by e-mail through the outbox", .serialized)
 struct DeliveryTests {
     static let notices = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../appliance/notices").standardized.path
+    static let vector = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Vectors/delivery/postfix-dsn-5.1.1.eml").standardized.path
 
     /// An appliance's parts on a fresh data directory, with a clock the test moves.
     final class Fixture {
@@ -50,12 +51,12 @@ struct DeliveryTests {
             data.close()
         }
 
-        func delivery(relayPort: Int?) throws -> Delivery {
+        func delivery(relayPort: Int?, envelopeSender: String = "bounces@notarium.test") throws -> Delivery {
             var logger = Logger(label: "delivery")
             logger.logLevel = .error
             let email = relayPort.map {
                 EmailSettings(relay: SMTPRelay(host: "127.0.0.1", port: $0, security: .none, heloName: "notarium.test", timeoutSeconds: 10),
-                              from: .init("notices@notarium.test", name: "CIETAC Notices"), envelopeSender: "bounces@notarium.test", messageIDDomain: "notarium.test")
+                              from: .init("notices@notarium.test", name: "CIETAC Notices"), envelopeSender: envelopeSender, messageIDDomain: "notarium.test")
             }
             let clock = self.clock
             return try Delivery(notary: notary, database: data.database, templates: try NoticeTemplates(directory: DeliveryTests.notices), email: email, logger: logger, clock: { clock.read() })
@@ -167,6 +168,56 @@ struct DeliveryTests {
         #expect(relay.delivered() == 1)
         #expect(try fixture.events("SVC-3").map(\.event) == [.submissionAcceptance, .consignmentNotification])
         #expect(try relay.messages(for: "ann@example.test").first?["subject"] as? String == "Notice of service in case ODR/2026/0042 (CIETAC)")
+    }
+
+    @Test("a bounce from postfix (unknown user): ConsignmentNotificationFailure address-unknown with the report, naming the notice it undoes; the SMS fallback queued; read once; the bounced notice opens no window; the bundle verifies")
+    func bounceFromPostfix() async throws {
+        let fixture = try await Fixture()
+        let postfix = try PostfixInstance(fixture.directory)
+        let delivery = try fixture.delivery(relayPort: postfix.port, envelopeSender: "bounces@example.test")
+        _ = try await fixture.serve(delivery, service: "SVC-B", email: "nobody-here@example.test", languages: ["en"])
+        #expect(await delivery.runDue() == 1)
+        let notice = try #require(try fixture.events("SVC-B").last)
+        #expect(notice.event == .consignmentNotification, "postfix takes the message first: \(postfix.log)")
+        let queueID = try #require(notice.provider?.id)
+
+        let bounces = postfix.maildir("bounces")
+        try #require(postfix.newMessages("bounces").count == 1, "no bounce: \(postfix.log)")
+        // Beside it, a message that is not a report and a report of a message we did not send:
+        // both are set aside.
+        try Data("From: someone@example.org\nSubject: hello\n\nnot a report\n".utf8).write(to: URL(fileURLWithPath: bounces + "/new/100.junk"))
+        try Data(try readBytes(DeliveryTests.vector)).write(to: URL(fileURLWithPath: bounces + "/new/101.foreign"))
+        #expect(await delivery.processBounces(maildir: bounces) == 1)
+        let events = try fixture.events("SVC-B")
+        #expect(events.map(\.event) == [.submissionAcceptance, .consignmentNotification, .consignmentNotificationFailure])
+        let failure = try #require(events.last)
+        #expect(failure.reason == .addressUnknown)
+        #expect(failure.provider?.kind == .smtpDSN && failure.provider?.id == queueID, "the failure names the notice it undoes")
+        #expect(failure.provider?.report.contains("Status: 5.1.1") == true)
+        #expect(try delivery.items(service: "SVC-B").map(\.channel) == [.email, .sms])
+        #expect(try delivery.items(service: "SVC-B").map(\.state) == [.done, .pending])
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: bounces + "/new")) ?? []).isEmpty, "every file handled")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: bounces + "/cur")) ?? []).count == 3)
+
+        // Read again (as after a crash before the move): nothing more is recorded.
+        for name in try FileManager.default.contentsOfDirectory(atPath: bounces + "/cur") {
+            try FileManager.default.moveItem(atPath: bounces + "/cur/" + name, toPath: bounces + "/new/" + name.replacingOccurrences(of: ":2,S", with: ""))
+        }
+        #expect(await delivery.processBounces(maildir: bounces) == 0)
+        #expect(try fixture.events("SVC-B").count == 3)
+
+        let bundle = try fixture.notary.serviceBundle(serviceID: "SVC-B", stamper: fixture.stamper, checkpointSigner: fixture.signer, documents: [])
+        let report = try Verifier(trust: try fixture.notary.trustFile()).verify(bundle: bundle.json.canonicalBytes)
+        #expect(report.verdict == .passed, "\(report.checks.filter { $0.status != .passed })")
+
+        // The bounced notice opened no acceptance window: nine days on (the seven-day window
+        // would have ended), an expiry on e-mail is refused, and nothing is appended.
+        fixture.clock.advance(9 * 86_400_000)
+        let expiry = await caught(NotaryError.self) {
+            _ = try await fixture.notary.recordServiceEvent(serviceID: "SVC-B", Notary.ServiceEventReport(event: .acceptanceRejectionExpiry, channel: .email))
+        }
+        #expect(expiry?.code == .serviceRule && expiry?.reason.contains("every notice on it failed") == true, "\(String(describing: expiry))")
+        #expect(try fixture.events("SVC-B").count == 3)
     }
 
     @Test("a plan that names a channel without a recipient, or no push channel, is refused and nothing is opened")

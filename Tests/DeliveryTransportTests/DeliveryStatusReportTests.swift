@@ -80,15 +80,9 @@ struct DeliveryStatusReportTests {
 
     @Test("live: our client hands postfix a message with ENVID; postfix delivers to a known user's Maildir and bounces an unknown one with a report we read")
     func livePostfix() async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: "/usr/sbin/postfix"), "postfix is installed by appliance/install-deps.sh --test")
         let directory = TemporaryDirectory()
-        let instance = directory.file("postfix")
-        let port = Int.random(in: 20_000..<60_000)
-        let script = Self.here.appendingPathComponent("postfix.sh").path
-        let started = try runProcess("/bin/bash", [script, "start", instance, String(port)])
-        try #require(started.status == 0, "postfix did not start: \(started.standardOutput) \(started.standardError)")
-        defer { _ = try? runProcess("/bin/bash", [script, "stop", instance]) }
-        let relay = SMTPRelay(host: "127.0.0.1", port: port, security: .none, heloName: "notarium.test", timeoutSeconds: 30)
+        let postfix = try PostfixInstance(directory)
+        let relay = SMTPRelay(host: "127.0.0.1", port: postfix.port, security: .none, heloName: "notarium.test", timeoutSeconds: 30)
         func send(to recipient: String, id: String) async throws -> SMTPSubmission {
             let message = MailMessage(from: .init("notices@notarium.test", name: "Notarium"), to: [.init(recipient)], subject: "Notice of service",
                                       date: 1_796_000_000_000, messageID: "\(id)@notarium.test", language: "en", text: "A document has been served on you.")
@@ -102,21 +96,17 @@ struct DeliveryStatusReportTests {
         #expect(bounced.reply.code == 250, "postfix accepts first and bounces later")
 
         // Wait for the known user's message and the bounce to land in their Maildirs.
-        func files(_ user: String) -> [String] {
-            let new = instance + "/mail/example.test/\(user)/new"
-            return ((try? FileManager.default.contentsOfDirectory(atPath: new)) ?? []).map { new + "/" + $0 }
-        }
-        let deadline = Date().addingTimeInterval(30)
-        while (files("ann").isEmpty || files("bounces").isEmpty) && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
-        try #require(files("ann").count == 1 && files("bounces").count == 1, "maillog: \((try? String(contentsOfFile: instance + "/maillog", encoding: .utf8)) ?? "")")
-        let annText = String(decoding: try readBytes(files("ann")[0]), as: UTF8.self)
+        let ann = postfix.newMessages("ann")
+        let bounces = postfix.newMessages("bounces")
+        try #require(ann.count == 1 && bounces.count == 1, "maillog: \(postfix.log)")
+        let annText = String(decoding: try readBytes(ann[0]), as: UTF8.self)
         #expect(annText.contains("Message-ID: <item-1@notarium.test>"))
 
-        let report = try DeliveryStatusReport(message: try readBytes(files("bounces")[0]))
+        let report = try DeliveryStatusReport(message: try readBytes(bounces[0]))
         #expect(report.envelopeID == "item-2")
         #expect(report.originalMessageID == "item-2@notarium.test")
         #expect(report.failures.map(\.finalRecipient) == ["nobody-here@example.test"])
         #expect(report.failures.first?.status == "5.1.1")
-        Self.expectAgreement(report, try Self.pythonReading(files("bounces")[0]))
+        Self.expectAgreement(report, try Self.pythonReading(bounces[0]))
     }
 }

@@ -77,3 +77,46 @@ public struct SelfSignedCertificate {
         guard result.status == 0 else { throw MailRelay.DidNotStart(output: result.standardError) }
     }
 }
+
+/// A private instance of Debian's postfix on loopback (Tests/DeliveryTransportTests/postfix.sh):
+/// delivers example.test to Maildirs (ann, bo, bounces) and bounces any other user there with
+/// a real RFC 3464 report. Stopped when the object goes.
+public final class PostfixInstance {
+    public let directory: String
+    public let port: Int
+    static let script = MailRelay.scripts.appendingPathComponent("postfix.sh").path
+
+    public struct DidNotStart: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public init(_ parent: TemporaryDirectory) throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/postfix") else {
+            throw DidNotStart(description: "postfix is not installed (appliance/install-deps.sh --test installs it)")
+        }
+        directory = parent.file("postfix")
+        port = Int.random(in: 20_000..<60_000)
+        let started = try runProcess("/bin/bash", [Self.script, "start", directory, String(port)])
+        guard started.status == 0 else { throw DidNotStart(description: "postfix did not start: \(started.standardOutput) \(started.standardError)") }
+    }
+
+    deinit { _ = try? runProcess("/bin/bash", [Self.script, "stop", directory]) }
+
+    /// The Maildir of `user`@example.test.
+    public func maildir(_ user: String) -> String { directory + "/mail/example.test/" + user }
+
+    /// The files in `user`'s new/ folder, waiting up to `timeout` seconds for at least `count`.
+    public func newMessages(_ user: String, atLeast count: Int = 1, timeout: Double = 30) -> [String] {
+        let new = maildir(user) + "/new"
+        let deadline = Date().addingTimeInterval(timeout)
+        var files: [String] = []
+        repeat {
+            files = ((try? FileManager.default.contentsOfDirectory(atPath: new)) ?? []).sorted().map { new + "/" + $0 }
+            if files.count >= count { break }
+            usleep(50_000)
+        } while Date() < deadline
+        return files
+    }
+
+    public var log: String { (try? String(contentsOfFile: directory + "/maillog", encoding: .utf8)) ?? "" }
+}

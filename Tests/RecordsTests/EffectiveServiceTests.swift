@@ -102,6 +102,22 @@ struct EffectiveServiceTests {
         Case(name: "b before c", rules: rules(),
              events: [open, event(.consignmentNotification, .email, "2026-11-23T10:00:00.000Z"), event(.consignmentAcceptance, .email, "2026-11-26T10:00:00.000Z")],
              expected: ("2026-11-26T10:00:00.000Z", .reply, .email)),
+        // A bounced notice (a ConsignmentNotificationFailure with the notice's provider id)
+        // notified no one: the window runs from the next notice on the channel that arrived.
+        // Resent Wed 25th 10:00Z = 18:00 Shanghai; day 7 = Wed 2 Dec; ends Thu 3 Dec 00:00
+        // local = 2026-12-02T16:00Z (the bounced notice's window would have ended 2026-11-30T16:00Z).
+        Case(name: "c: a bounced notice opens no window; the next notice does", rules: rules(),
+             events: [open, event(.consignmentNotification, .email, "2026-11-23T10:00:00.000Z", provider: ProviderEvidence(kind: .smtpReply, report: "250 2.0.0 Ok: queued as A1", id: "A1")),
+                      event(.consignmentNotificationFailure, .email, "2026-11-23T10:05:00.000Z", provider: ProviderEvidence(kind: .smtpDSN, report: "Status: 5.2.2", id: "A1"), reason: .mailboxFull),
+                      event(.consignmentNotification, .email, "2026-11-25T10:00:00.000Z", provider: ProviderEvidence(kind: .smtpReply, report: "250 2.0.0 Ok: queued as B2", id: "B2")),
+                      event(.acceptanceRejectionExpiry, .email, "2026-12-02T16:00:00.000Z")],
+             expected: ("2026-12-02T16:00:00.000Z", .acceptanceWindow, .email)),
+        // A failure naming another message leaves the notice standing.
+        Case(name: "c: a failure of another message does not undo the notice", rules: rules(),
+             events: [open, event(.consignmentNotification, .email, "2026-11-23T10:00:00.000Z", provider: ProviderEvidence(kind: .smtpReply, report: "250 Ok: queued as A1", id: "A1")),
+                      event(.consignmentNotificationFailure, .email, "2026-11-23T10:05:00.000Z", provider: ProviderEvidence(kind: .smtpDSN, report: "Status: 5.1.1", id: "Z9"), reason: .addressUnknown),
+                      event(.acceptanceRejectionExpiry, .email, "2026-11-30T16:00:00.000Z")],
+             expected: ("2026-11-30T16:00:00.000Z", .acceptanceWindow, .email)),
     ]
 
     @Test("the table: each rule branch, two time zones, weekend and holiday roll-over")
@@ -138,7 +154,7 @@ struct EffectiveServiceTests {
     }
 
     @Test("a window closed too early, or after a rejection, or that never opened, is a violation")
-    func windowViolations() {
+    func windowViolations() throws {
         let early = [Self.open, Self.event(.consignmentNotification, .email, "2026-11-23T10:00:00.000Z"), Self.event(.acceptanceRejectionExpiry, .email, "2026-11-30T15:59:59.999Z")]
         #expect(throws: ServiceViolation.self) { try ServiceHistory.effectiveService(rules: Self.rules(), records: early) }
         let rejected = [Self.open, Self.event(.consignmentNotification, .email, "2026-11-23T10:00:00.000Z"), Self.event(.consignmentRejection, .email, "2026-11-24T10:00:00.000Z"), Self.event(.acceptanceRejectionExpiry, .email, "2026-12-01T00:00:00.000Z")]
@@ -148,6 +164,12 @@ struct EffectiveServiceTests {
         #expect(throws: ServiceViolation.self) { try ServiceHistory.effectiveService(rules: Self.rules(), records: second) }
         let noWindow = [Self.open, Self.event(.consignmentNotification, .email, "2026-11-23T10:00:00.000Z"), Self.event(.acceptanceRejectionExpiry, .email, "2026-12-01T00:00:00.000Z")]
         #expect(throws: ServiceViolation.self) { try ServiceHistory.effectiveService(rules: Self.rules(acceptance: nil), records: noWindow) }
+        // An expiry of a window that a bounced notice never opened.
+        let bouncedOnly = [Self.open, Self.event(.consignmentNotification, .email, "2026-11-23T10:00:00.000Z", provider: ProviderEvidence(kind: .smtpReply, report: "250 Ok", id: "A1")),
+                           Self.event(.consignmentNotificationFailure, .email, "2026-11-23T10:05:00.000Z", provider: ProviderEvidence(kind: .smtpDSN, report: "Status: 5.1.1", id: "A1"), reason: .addressUnknown),
+                           Self.event(.acceptanceRejectionExpiry, .email, "2026-11-30T16:00:00.000Z")]
+        #expect(throws: ServiceViolation.self) { try ServiceHistory.effectiveService(rules: Self.rules(), records: bouncedOnly) }
+        #expect(try ServiceHistory.effectiveService(rules: Self.rules(), records: Array(bouncedOnly.dropLast())) == nil)
     }
 
     @Test("a ServiceDeemedEffective must state what the rules give")
