@@ -105,6 +105,8 @@ public final class Delivery: Sendable {
 
     public func items(service: String) throws(DeliveryError) -> [Outbox.Item] { try outbox.items(service: service) }
 
+    public func deadlines(service: String) throws(DeliveryError) -> [ServiceDeadline] { try outbox.deadlines(service: service) }
+
     static func itemID(_ service: String, _ channel: ServiceChannel, _ kind: Outbox.Kind) -> String {
         "\(service)|\(channel.rawValue)|\(kind.rawValue)"
     }
@@ -205,7 +207,11 @@ public final class Delivery: Sendable {
             let report = Notary.ServiceEventReport(
                 event: .consignmentNotification, channel: item.channel, eventTime: clock(), notice: .linkOnly,
                 provider: ProviderEvidence(kind: .smtpReply, report: String(submission.reply.description.prefix(4000)), id: submission.reply.queueID ?? messageID))
-            try await record(report, finishing: sending, as: .done, evidenceID: report.provider?.id, log: "notice handed to the relay")
+            // The first notice on a channel that stands opens the rules' window there: its
+            // deadline is kept in the notice's own batch.
+            let window = try deadline(afterNoticeOn: item.channel, at: report.eventTime ?? clock(), service: item.service, history: history)
+            try await record(report, finishing: sending, as: .done, evidenceID: report.provider?.id,
+                             extra: window.map(outbox.schedule) ?? WriteBatch(), log: "notice handed to the relay")
         case .failure(let error) where error.isPermanent || sending.attempts >= Self.maximumAttempts:
             let reason = error.isPermanent ? Self.reason(for: error) : .unreachable
             let report = Notary.ServiceEventReport(
@@ -225,7 +231,7 @@ public final class Delivery: Sendable {
     /// Records `report` and moves `item` to `state` in the event's own batch, with the
     /// fallback notice if there is one.
     func record(_ report: Notary.ServiceEventReport, finishing item: Outbox.Item, as state: Outbox.State, lastError: String? = nil,
-                evidenceID: String? = nil, fallback: Outbox.Item? = nil, log: String) async throws(DeliveryError) {
+                evidenceID: String? = nil, fallback: Outbox.Item? = nil, extra: WriteBatch = WriteBatch(), log: String) async throws(DeliveryError) {
         let outbox = self.outbox
         let alongside: @Sendable (UInt64) -> WriteBatch = { seq in
             var finished = item
@@ -235,6 +241,7 @@ public final class Delivery: Sendable {
             finished.evidenceID = evidenceID
             var batch = outbox.updateBatch(item, to: finished)
             if let fallback { batch.append(contentsOf: outbox.enqueue(fallback)) }
+            batch.append(contentsOf: extra)
             return batch
         }
         do {
@@ -323,12 +330,15 @@ public final class Delivery: Sendable {
             event: .consignmentNotificationFailure, channel: item.channel, eventTime: clock(),
             provider: ProviderEvidence(kind: .smtpDSN, report: reportText, id: item.evidenceID), reason: Self.reason(forStatus: failure.status))
         let next = fallback(after: item, plan: plan, opening: opening)
+        // The bounced notice opened no window (records.md §2.4.2): its deadlines go with it.
+        let undone = try outbox.deadlines(service: item.service).filter { $0.channel == item.channel }
         let outbox = self.outbox
         let itemID = item.id
         let alongside: @Sendable (UInt64) -> WriteBatch = { seq in
             var batch = WriteBatch()
             batch.put(Outbox.bounceKey(itemID), Array(String(seq).utf8), in: outbox.column)
             if let next { batch.append(contentsOf: outbox.enqueue(next)) }
+            for job in undone { batch.append(contentsOf: outbox.cancel(job)) }
             return batch
         }
         // Through a Result: a `catch … where` on the notary's typed error crashes Swift 6.3.1's

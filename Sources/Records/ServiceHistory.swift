@@ -215,7 +215,7 @@ public enum ServiceHistory {
     /// True when a later ConsignmentNotificationFailure on the same channel carries `notice`'s
     /// provider id: the provider reports that the very message it took could not be delivered
     /// (an RFC 3464 bounce), so the notice notified no one and opens no window (§2.4.2).
-    static func failed(_ notice: ServiceRecord, in records: [ServiceRecord]) -> Bool {
+    public static func failed(_ notice: ServiceRecord, in records: [ServiceRecord]) -> Bool {
         guard let id = notice.provider?.id, let position = records.firstIndex(where: { $0 == notice }) else { return false }
         // Compared by name: comparing two optional channels crashes Swift 6.3.1's optimizer.
         let channel = notice.channel?.rawValue ?? ""

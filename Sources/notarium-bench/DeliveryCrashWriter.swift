@@ -2,30 +2,34 @@ import Appliance
 import Delivery
 import DeliveryTransport
 import Foundation
+import Ledger
 import Logging
 import Notary
 import Records
 
-/// `notarium-bench delivery-crash-writer DIR PORT NOTICES SERVICES`: for the kill -9 test of the
-/// outbox (Tests/DeliveryTests). Opens (or creates) the appliance in DIR, serves services
-/// CRASH-0 … CRASH-(SERVICES-1) by e-mail through the relay on 127.0.0.1:PORT with the notice
-/// files in NOTICES (each once: a service already open is left as it is), then works the outbox
-/// until every notice is done or failed, and exits 0. Retries wait 200 ms, not 30 s, so that a
+/// `notarium-bench delivery-crash-writer DIR PORT NOTICES SERVICES [UNTIL [OFFSET-MS]]`: for the
+/// kill -9 tests of the outbox and the deadlines (Tests/DeliveryTests). Opens (or creates) the
+/// appliance in DIR on a clock OFFSET-MS ahead of the real one, serves services CRASH-0 …
+/// CRASH-(SERVICES-1) by e-mail through the relay on 127.0.0.1:PORT with the notice files in
+/// NOTICES (each once: a service already open is left as it is), then works the outbox and the
+/// deadlines until UNTIL holds, and exits 0: `sent` (default), every notice done or failed;
+/// `deemed`, every service recorded as effective. Retries wait 200 ms, not 30 s, so that a
 /// restarted writer resends what a killed one left `sending` without the test waiting.
-func deliveryCrashWriter(path: String, port: Int, notices: String, services: Int) async throws -> Never {
+func deliveryCrashWriter(path: String, port: Int, notices: String, services: Int, until: String, offset: Int64) async throws -> Never {
+    let clock: @Sendable () -> Int64 = { LedgerTime.nowMilliseconds() + offset }
     var logger = Logger(label: "delivery-crash-writer")
     logger.logLevel = .error
     let configuration = try await ApplianceConfiguration.load(flags: [.data: path, .ledgerOrigin: "crash.example/delivery"], environment: [:])
     let data = try DataDirectory.openOrInitialize(at: path, sealKeyFile: configuration.sealKeyFile, logger: logger)
-    let (ledger, _) = try data.openLedger(configuration: configuration, withSigner: false, logger: logger)
+    let (ledger, _) = try data.openLedger(configuration: configuration, withSigner: false, logger: logger, clock: clock)
     let authority = try await data.openCA(configuration: configuration, ledger: ledger, create: true, logger: logger)
     _ = try await data.openTSA(configuration: configuration, authority: authority, create: true, logger: logger)
-    let notary = try Notary(ledger: ledger, database: data.database)
+    let notary = try Notary(ledger: ledger, database: data.database, clock: clock)
     let email = EmailSettings(
         relay: SMTPRelay(host: "127.0.0.1", port: port, security: .none, heloName: "notarium.test", timeoutSeconds: 10),
         from: .init("notices@notarium.test", name: "Notices"), envelopeSender: "bounces@notarium.test", messageIDDomain: "notarium.test")
     let delivery = try Delivery(notary: notary, database: data.database, templates: try NoticeTemplates(directory: notices), email: email, logger: logger,
-                                firstRetryMilliseconds: 200)
+                                firstRetryMilliseconds: 200, clock: clock)
     let rules = ServiceRules(
         timeZone: "UTC", calendar: .init(id: "crash", version: "1", weekend: [6, 7], holidays: []), confirmedChannels: [],
         readReportPresumesService: false, acceptanceWindowDays: 7, registrationWindowDays: nil, registrationChannels: [])
@@ -43,10 +47,18 @@ func deliveryCrashWriter(path: String, port: Int, notices: String, services: Int
             guard (error as DeliveryError).notary?.code == .conflict else { throw error }
         }
     }
+    print("working")
+    fflush(nil)
     while true {
         let items = try (0..<services).flatMap { n in try delivery.items(service: "CRASH-\(n)") }
-        if items.count == services && items.allSatisfy({ $0.state == .done || $0.state == .failed }) { break }
+        let sent = items.count == services && items.allSatisfy({ $0.state == .done || $0.state == .failed })
+        if until == "sent" && sent { break }
+        if until == "deemed" {
+            let deemed = try (0..<services).allSatisfy { n in try notary.serviceHistory("CRASH-\(n)").contains { $0.record.event == .serviceDeemedEffective } }
+            if deemed { break }
+        }
         await delivery.runDue()
+        await delivery.runDeadlines()
         try await Task.sleep(for: .milliseconds(20))
     }
     print("all done")

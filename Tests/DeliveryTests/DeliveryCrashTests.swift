@@ -39,15 +39,8 @@ struct DeliveryCrashTests {
         #expect(last.waitForExit() == 0)
 
         // What the ledger says, read back in process.
-        var logger = Logger(label: "test")
-        logger.logLevel = .error
-        let configuration = try await ApplianceConfiguration.load(flags: [.data: path], environment: [:])
-        let data = try DataDirectory.openOrInitialize(at: path, sealKeyFile: configuration.sealKeyFile, logger: logger)
-        defer { data.close() }
-        let (ledger, _) = try data.openLedger(configuration: configuration, withSigner: false, logger: logger)
-        defer { ledger.close() }
-        let notary = try Notary(ledger: ledger, database: data.database)
-        let delivery = try Delivery(notary: notary, database: data.database, templates: try NoticeTemplates(directory: DeliveryTests.notices), email: nil, logger: logger)
+        let opened = try await Opened(path: path)
+        let (notary, delivery, data) = (opened.notary, opened.delivery, opened.data)
         var copiesInAll = 0
         for n in 0..<services {
             let service = "CRASH-\(n)"
@@ -62,5 +55,79 @@ struct DeliveryCrashTests {
         #expect(copiesInAll == services + 3, "each of the three kills fell between a delivery and its record, so that message went out once more: \(copiesInAll) copies")
         let report = LedgerAudit.run(database: data.database)
         #expect(report.passed, "\(report.finding.map { "\($0)" } ?? "")")
+    }
+
+    /// The same writer, its notices sent, on a clock ten days ahead: every acceptance window
+    /// has ended, and it records each service's AcceptanceRejectionExpiry and then its
+    /// ServiceDeemedEffective. Killed at random moments three times, then let finish: every
+    /// service has each exactly once, and no deadline is left.
+    @Test("kill -9 while deadlines pass, three times: each expiry and each deemed service recorded exactly once")
+    func killWhileDeadlinesPass() async throws {
+        let services = 8
+        let directory = TemporaryDirectory()
+        let path = directory.file("data")
+        let relay = try MailRelay(directory)
+        let arguments = ["delivery-crash-writer", path, String(relay.port), DeliveryTests.notices, String(services)]
+        let sending = try BackgroundProcess(builtProduct("notarium-bench"), arguments + ["sent"])
+        #expect(sending.waitForOutputLine(containing: "all done", timeout: 120) != nil, "\(sending.standardError)")
+        #expect(sending.waitForExit() == 0)
+        let tenDays = String(10 * 86_400_000)
+        var partial = 0
+        for round in 0..<3 {
+            let writer = try BackgroundProcess(builtProduct("notarium-bench"), arguments + ["deemed", tenDays])
+            #expect(writer.waitForOutputLine(containing: "working", timeout: 60) != nil, "\(writer.standardError)")
+            usleep(UInt32.random(in: 0...(15_000 + 15_000 * UInt32(round))))
+            writer.signal(SIGKILL)
+            writer.waitForExit()
+            // What the kill left: some services closed, some not, is a kill in the middle.
+            let recorded = try await Self.eventCounts(path: path, services: services)
+            if recorded.contains(where: { $0 > 2 }) && recorded.contains(where: { $0 < 4 }) { partial += 1 }
+        }
+        #expect(partial >= 1, "no kill fell in the middle of the work; the test proved nothing")
+        let last = try BackgroundProcess(builtProduct("notarium-bench"), arguments + ["deemed", tenDays])
+        #expect(last.waitForOutputLine(containing: "all done", timeout: 120) != nil, "the last writer did not finish: \(last.standardError)")
+        #expect(last.waitForExit() == 0)
+
+        let opened = try await Opened(path: path)
+        let (notary, delivery, data) = (opened.notary, opened.delivery, opened.data)
+        for n in 0..<services {
+            let service = "CRASH-\(n)"
+            let events = try notary.serviceHistory(service).map(\.record.event)
+            #expect(events == [.submissionAcceptance, .consignmentNotification, .acceptanceRejectionExpiry, .serviceDeemedEffective], "\(service): \(events)")
+            #expect(try delivery.deadlines(service: service).isEmpty, "\(service)")
+        }
+        #expect(relay.delivered() == services)
+        let report = LedgerAudit.run(database: data.database)
+        #expect(report.passed, "\(report.finding.map { "\($0)" } ?? "")")
+    }
+
+    /// How many events each service has, read with the data directory closed again after.
+    static func eventCounts(path: String, services: Int) async throws -> [Int] {
+        let opened = try await Opened(path: path)
+        return try (0..<services).map { try opened.notary.serviceHistory("CRASH-\($0)").count }
+    }
+
+    /// The writer's data directory opened in this process (while no writer runs), closed when
+    /// the object goes.
+    final class Opened {
+        let data: DataDirectory
+        let ledger: Ledger
+        let notary: Notary
+        let delivery: Delivery
+
+        init(path: String) async throws {
+            var logger = Logger(label: "test")
+            logger.logLevel = .error
+            let configuration = try await ApplianceConfiguration.load(flags: [.data: path], environment: [:])
+            data = try DataDirectory.openOrInitialize(at: path, sealKeyFile: configuration.sealKeyFile, logger: logger)
+            ledger = try data.openLedger(configuration: configuration, withSigner: false, logger: logger).ledger
+            notary = try Notary(ledger: ledger, database: data.database)
+            delivery = try Delivery(notary: notary, database: data.database, templates: try NoticeTemplates(directory: DeliveryTests.notices), email: nil, logger: logger)
+        }
+
+        deinit {
+            ledger.close()
+            data.close()
+        }
     }
 }

@@ -66,13 +66,13 @@ struct DeliveryTests {
             timeZone: "Asia/Shanghai", calendar: .init(id: "CN-test", version: "2026.1", weekend: [6, 7], holidays: []),
             confirmedChannels: [], readReportPresumesService: false, acceptanceWindowDays: 7, registrationWindowDays: nil, registrationChannels: [])
 
-        func serve(_ delivery: Delivery, service: String, email: String, languages: [String] = ["zh-Hans"], channels: [ServiceChannel] = [.email, .sms]) async throws -> AppendReceipt {
+        func serve(_ delivery: Delivery, service: String, email: String, languages: [String] = ["zh-Hans"], channels: [ServiceChannel] = [.email, .sms], rules: ServiceRules = Fixture.rules) async throws -> AppendReceipt {
             let award = Array("Final award, case ODR/2026/0042.\n".utf8)
             return try await delivery.serve(
                 serviceID: service, caseID: "ODR/2026/0042",
                 parts: [ServicePart(name: "award", document: DocumentDescription(describing: award, mediaType: "text/plain"))],
                 recipients: [.init(channel: .email, address: email), .init(channel: .sms, address: "+8613800138000"), .init(channel: .portal, address: "party-b")],
-                rules: Self.rules,
+                rules: rules,
                 plan: DeliveryPlan(languages: languages, channels: channels, institution: "CIETAC", link: "https://notarium.test/portal/l/tok3n"))
         }
 
@@ -218,6 +218,63 @@ struct DeliveryTests {
         }
         #expect(expiry?.code == .serviceRule && expiry?.reason.contains("every notice on it failed") == true, "\(String(describing: expiry))")
         #expect(try fixture.events("SVC-B").count == 3)
+    }
+
+    /// The windows of docs/records.md §2.4.4, worked by hand: a notice at 2026-12-24T02:00Z is
+    /// Thu 24 Dec 10:00 in Shanghai (day 7 = Thu 31 Dec, a holiday; Fri 1 Jan a holiday; the
+    /// weekend; final day Mon 4 Jan; the window ends Tue 5 Jan 00:00 local = 2027-01-04T16:00Z)
+    /// and Wed 23 Dec 21:00 in New York (day 7 = Wed 30 Dec, a working day; ends Thu 31 Dec
+    /// 00:00 EST = 2026-12-31T05:00Z).
+    @Test("a recipient who never answers: the window's end is kept with the notice; after a restart, the expiry and the deemed service are recorded once it passes, on the right day across a holiday, in Shanghai and New York", arguments: [
+        ("Asia/Shanghai", "2027-01-04T16:00:00.000Z"), ("America/New_York", "2026-12-31T05:00:00.000Z"),
+    ])
+    func deadlinesPass(zone: String, end: String) async throws {
+        let fixture = try await Fixture()
+        let relay = try MailRelay(fixture.directory)
+        fixture.clock.set(LedgerTime.parse("2026-12-24T02:00:00.000Z")!)
+        let rules = ServiceRules(
+            timeZone: zone, calendar: .init(id: "test-calendar", version: "2026.1", weekend: [6, 7], holidays: ["2026-12-31", "2027-01-01"]),
+            confirmedChannels: [], readReportPresumesService: false, acceptanceWindowDays: 7, registrationWindowDays: nil, registrationChannels: [])
+        do {
+            let delivery = try fixture.delivery(relayPort: relay.port)
+            _ = try await fixture.serve(delivery, service: "SVC-D", email: "ann@example.test", languages: ["en"], rules: rules)
+            await delivery.runDue()
+            #expect(try fixture.events("SVC-D").map(\.event) == [.submissionAcceptance, .consignmentNotification])
+            let windowEnd = LedgerTime.parse(end)!
+            #expect(try delivery.deadlines(service: "SVC-D") == [ServiceDeadline(service: "SVC-D", channel: .email, kind: .acceptanceExpiry, due: windowEnd)])
+            fixture.clock.set(windowEnd - 1)
+            #expect(await delivery.runDeadlines() == 0, "not before the window ends")
+        }
+        // Stopped through the window's end; a new Delivery on the same data picks it up.
+        let windowEnd = LedgerTime.parse(end)!
+        fixture.clock.set(windowEnd + 3_600_000)
+        let restarted = try fixture.delivery(relayPort: relay.port)
+        #expect(await restarted.runDeadlines() == 2)
+        let events = try fixture.events("SVC-D")
+        #expect(events.map(\.event) == [.submissionAcceptance, .consignmentNotification, .acceptanceRejectionExpiry, .serviceDeemedEffective])
+        #expect(events[2].eventTime == windowEnd + 3_600_000 && events[2].channel == .email)
+        #expect(events[3].effective == EffectiveService(at: windowEnd, basis: .acceptanceWindow, channel: .email))
+        #expect(try restarted.deadlines(service: "SVC-D").isEmpty)
+        fixture.clock.advance(86_400_000)
+        #expect(await restarted.runDeadlines() == 0)
+        #expect(try fixture.events("SVC-D").count == 4)
+    }
+
+    @Test("an answer within the window: the deadline records nothing when it passes, and is gone")
+    func answeredWithinWindow() async throws {
+        let fixture = try await Fixture()
+        let relay = try MailRelay(fixture.directory)
+        let delivery = try fixture.delivery(relayPort: relay.port)
+        _ = try await fixture.serve(delivery, service: "SVC-E", email: "ann@example.test", languages: ["en"])
+        await delivery.runDue()
+        let job = try #require(try delivery.deadlines(service: "SVC-E").first)
+        fixture.clock.advance(86_400_000)
+        _ = try await fixture.notary.recordServiceEvent(serviceID: "SVC-E", Notary.ServiceEventReport(
+            event: .consignmentAcceptance, channel: .email, identification: Identification(method: .oneTimeCode, session: "s-1")))
+        fixture.clock.set(job.due + 1)
+        #expect(await delivery.runDeadlines() == 0)
+        #expect(try delivery.deadlines(service: "SVC-E").isEmpty)
+        #expect(try fixture.events("SVC-E").map(\.event) == [.submissionAcceptance, .consignmentNotification, .consignmentAcceptance])
     }
 
     @Test("a plan that names a channel without a recipient, or no push channel, is refused and nothing is opened")
