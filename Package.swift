@@ -112,7 +112,7 @@ let package = Package(
         .target(
             name: "Appliance",
             dependencies: [
-                "RocksDBStore", "Sodium", "OpenSSLKit", "CanonicalJSON", "Ledger", "CertificateAuthority", "TimeStamping", "Notary", "Access", "Delivery",
+                "RocksDBStore", "Sodium", "OpenSSLKit", "CanonicalJSON", "Ledger", "CertificateAuthority", "TimeStamping", "Notary", "Access", "Delivery", "DeliveryTransport",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -123,7 +123,7 @@ let package = Package(
         .target(
             name: "NotariumServer",
             dependencies: [
-                "Appliance", "Ledger", "CanonicalJSON", "CertificateAuthority", "OpenSSLKit", "TimeStamping", "Records", "Notary", "Access", "RocksDBStore",
+                "Appliance", "Ledger", "CanonicalJSON", "CertificateAuthority", "OpenSSLKit", "TimeStamping", "Records", "Notary", "Access", "RocksDBStore", "Delivery", "DeliveryTransport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

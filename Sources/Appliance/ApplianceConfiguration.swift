@@ -1,5 +1,7 @@
 import Access
 import CertificateAuthority
+import Delivery
+import DeliveryTransport
 import TimeStamping
 import Foundation
 import OpenSSLKit
@@ -34,6 +36,8 @@ public struct ApplianceConfiguration: Sendable, Equatable {
     public var tsa: TSASettings
     /// The API's settings (`api.*`).
     public var api: APISettings
+    /// Electronic service's settings (`delivery.*`).
+    public var delivery: DeliverySettings
     /// The file the settings were read from, if any.
     public var configurationFile: String?
 
@@ -218,10 +222,69 @@ public struct ApplianceConfiguration: Sendable, Equatable {
         }
         let api = APISettings(listen: apiListen, hostnames: certificateNames, tsaNeedsClientCertificate: tsaClient, idempotencyRetentionHours: retention, bodyTimeoutSeconds: bodyTimeout)
 
+        let notices = try string(.deliveryNotices) ?? ""
+        if !notices.isEmpty {
+            do {
+                _ = try NoticeTemplates(directory: notices)
+            } catch {
+                throw invalid(.deliveryNotices, notices, error.description)
+            }
+        }
+        var email: DeliverySettings.Email?
+        let relay = try string(.deliveryEmailRelay) ?? ""
+        if !relay.isEmpty {
+            guard let colon = relay.lastIndex(of: ":"), let port = Int(relay[relay.index(after: colon)...]), (1...65535).contains(port),
+                  !relay[..<colon].isEmpty else {
+                throw invalid(.deliveryEmailRelay, relay, "expected HOST:PORT with a port from 1 to 65535")
+            }
+            let host = String(relay[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+            let securityText = try string(.deliveryEmailSecurity) ?? ""
+            guard let security = SMTPRelay.Security(rawValue: securityText) else {
+                throw invalid(.deliveryEmailSecurity, securityText, "expected starttls, tls or none")
+            }
+            let caFile = try string(.deliveryEmailCAFile) ?? ""
+            guard caFile.isEmpty || FileManager.default.isReadableFile(atPath: caFile) else {
+                throw invalid(.deliveryEmailCAFile, caFile, "not a readable file")
+            }
+            let username = try string(.deliveryEmailUsername) ?? ""
+            let passwordFile = try string(.deliveryEmailPasswordFile) ?? ""
+            if !username.isEmpty {
+                guard security != .none else { throw invalid(.deliveryEmailUsername, username, "a password is never sent in clear: set delivery.email.security to starttls or tls") }
+                guard !passwordFile.isEmpty, FileManager.default.isReadableFile(atPath: passwordFile) else {
+                    throw invalid(.deliveryEmailPasswordFile, passwordFile, "delivery.email.username needs a readable password file")
+                }
+            }
+            func mailbox(_ key: ConfigurationKey, _ text: String) throws(ConfigurationError) -> String {
+                let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+                guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
+                      text.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F && $0 != "<" && $0 != ">" })
+                else { throw invalid(key, text, "expected an ASCII e-mail address (local@domain)") }
+                return text
+            }
+            let fromText = try string(.deliveryEmailFrom) ?? ""
+            guard !fromText.isEmpty else { throw invalid(.deliveryEmailFrom, fromText, "delivery.email.relay is set, so notices need a From address") }
+            let from = try mailbox(.deliveryEmailFrom, fromText)
+            let envelopeText = try string(.deliveryEmailEnvelopeFrom) ?? ""
+            let envelope = envelopeText.isEmpty ? from : try mailbox(.deliveryEmailEnvelopeFrom, envelopeText)
+            let maildir = try string(.deliveryEmailBounceMaildir) ?? ""
+            guard maildir.isEmpty || FileManager.default.fileExists(atPath: maildir) else {
+                throw invalid(.deliveryEmailBounceMaildir, maildir, "no such directory")
+            }
+            let helo = try string(.deliveryEmailHelo) ?? ""
+            guard helo.isEmpty || helo.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "." || $0 == "-") }) else {
+                throw invalid(.deliveryEmailHelo, helo, "expected a host name")
+            }
+            email = DeliverySettings.Email(
+                host: host, port: port, security: security, caFile: caFile.isEmpty ? nil : caFile, username: username.isEmpty ? nil : username,
+                passwordFile: passwordFile.isEmpty ? nil : passwordFile, from: from, fromName: try string(.deliveryEmailFromName) ?? "",
+                envelopeFrom: envelope, bounceMaildir: maildir.isEmpty ? nil : maildir, helo: helo.isEmpty ? hostName() : helo)
+        }
+        let delivery = DeliverySettings(noticesDirectory: notices.isEmpty ? nil : notices, email: email)
+
         return ApplianceConfiguration(
             dataDirectory: data, listen: listen, logLevel: level, logFormat: format, sealKeyFile: sealKeyFile,
             ledgerOrigin: origin, ledgerOriginIsExplicit: explicitOrigin != nil, checkpointIntervalSeconds: interval,
-            ca: ca, tsa: tsa, api: api, configurationFile: filePath)
+            ca: ca, tsa: tsa, api: api, delivery: delivery, configurationFile: filePath)
     }
 
     /// This host's name followed by `/notarium`.
@@ -292,6 +355,30 @@ public struct APISettings: Sendable, Equatable {
     public var tsaNeedsClientCertificate: Bool
     public var idempotencyRetentionHours: Int
     public var bodyTimeoutSeconds: Int
+}
+
+/// Electronic service's settings (`delivery.*`, docs/delivery.md).
+public struct DeliverySettings: Sendable, Equatable {
+    /// The relay and the addresses notices go out with.
+    public struct Email: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+        public var security: SMTPRelay.Security
+        public var caFile: String?
+        public var username: String?
+        /// Read when notariumd starts, so that the password is never in the configuration.
+        public var passwordFile: String?
+        public var from: String
+        public var fromName: String
+        public var envelopeFrom: String
+        public var bounceMaildir: String?
+        public var helo: String
+    }
+
+    /// nil: the languages built in.
+    public var noticesDirectory: String?
+    /// nil: no e-mail is sent.
+    public var email: Email?
 }
 
 /// A configuration that cannot be used, named by key and source.

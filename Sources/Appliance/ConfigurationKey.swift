@@ -59,6 +59,29 @@ public enum ConfigurationKey: String, CaseIterable, Sendable {
     case apiIdempotencyRetentionHours = "api.idempotency-retention-hours"
     /// Seconds a client has to send a whole request body.
     case apiBodyTimeoutSeconds = "api.body-timeout-seconds"
+    /// A directory of notice texts, one `<language>.yaml` per language (docs/delivery.md §6);
+    /// empty: the languages built in (appliance/notices).
+    case deliveryNotices = "delivery.notices"
+    /// `HOST:PORT` of the relay notices are sent through; empty: no e-mail is sent.
+    case deliveryEmailRelay = "delivery.email.relay"
+    /// `starttls` (required; nothing is sent in clear), `tls` (from the first byte) or `none`.
+    case deliveryEmailSecurity = "delivery.email.security"
+    /// A PEM file of the certificates that may anchor the relay's chain; empty: the system's.
+    case deliveryEmailCAFile = "delivery.email.ca-file"
+    /// The relay account (AUTH); empty: no AUTH.
+    case deliveryEmailUsername = "delivery.email.username"
+    /// A file holding the relay account's password (its first line).
+    case deliveryEmailPasswordFile = "delivery.email.password-file"
+    /// The From address of every notice.
+    case deliveryEmailFrom = "delivery.email.from"
+    /// The display name of the From address.
+    case deliveryEmailFromName = "delivery.email.from-name"
+    /// The envelope sender, where bounces go; empty: the From address.
+    case deliveryEmailEnvelopeFrom = "delivery.email.envelope-from"
+    /// The Maildir the envelope sender's mail is delivered to, read for bounces; empty: none.
+    case deliveryEmailBounceMaildir = "delivery.email.bounce-maildir"
+    /// The name given in EHLO and on the right of every Message-ID; empty: this host's name.
+    case deliveryEmailHelo = "delivery.email.helo"
 
     /// The embedded default; nil when the default derives from another key.
     public var defaultValue: String? {
@@ -89,6 +112,17 @@ public enum ConfigurationKey: String, CaseIterable, Sendable {
         case .apiTSAClientCertificate: "false"
         case .apiIdempotencyRetentionHours: "24"
         case .apiBodyTimeoutSeconds: "30"
+        case .deliveryNotices: ""
+        case .deliveryEmailRelay: ""
+        case .deliveryEmailSecurity: "starttls"
+        case .deliveryEmailCAFile: ""
+        case .deliveryEmailUsername: ""
+        case .deliveryEmailPasswordFile: ""
+        case .deliveryEmailFrom: ""
+        case .deliveryEmailFromName: "Notarium"
+        case .deliveryEmailEnvelopeFrom: ""
+        case .deliveryEmailBounceMaildir: ""
+        case .deliveryEmailHelo: ""
         }
     }
 

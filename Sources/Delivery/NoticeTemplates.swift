@@ -47,6 +47,19 @@ public struct NoticeTemplates: Sendable {
         try self.init(texts: texts, source: directory)
     }
 
+    /// The languages this build carries (appliance/notices, embedded by
+    /// scripts/embed-notices.sh): the default when no directory is configured.
+    public static func embedded() throws(LoadError) -> NoticeTemplates {
+        var texts: [String: [String: String]] = [:]
+        for (language, source) in EmbeddedNotices.files {
+            texts[language] = try parse(source, file: "(embedded) \(language).yaml")
+        }
+        return try NoticeTemplates(texts: texts, source: "(embedded)")
+    }
+
+    /// The file texts this build carries, for the test that they match appliance/notices.
+    public static var embeddedFiles: [String: String] { EmbeddedNotices.files }
+
     /// Templates given as text, for tests and for embedding.
     public init(texts: [String: [String: String]], source: String = "(given)") throws(LoadError) {
         for (language, entries) in texts {

@@ -1,5 +1,6 @@
 import Access
 import CanonicalJSON
+import Delivery
 import Ledger
 import Notary
 import Records
@@ -79,12 +80,14 @@ struct ServiceOpening {
     let eventTime: Int64?
     let provider: ProviderEvidence?
     let rejection: ReasonCode?
+    /// The appliance serves the service itself (docs/delivery.md §5); nil: the platform does.
+    let delivery: DeliveryPlan?
 
     /// Longer than any e-mail address (RFC 5321: 254) or postal address a clerk would type.
     static let maximumAddressLength = 1024
 
     init(_ body: JSONValue) throws(RecordError) {
-        let members = try Field.object(body, at: "body", required: ["service", "case", "parts", "recipients", "rules"], optional: ["eventTime", "provider", "rejection"])
+        let members = try Field.object(body, at: "body", required: ["service", "case", "parts", "recipients", "rules"], optional: ["eventTime", "provider", "rejection", "delivery"])
         serviceID = try Field.identifier(members["service"], at: "body.service")
         caseID = try Field.identifier(members["case"], at: "body.case")
         parts = try ServicePart.list(members["parts"], at: "body.parts")
@@ -100,6 +103,34 @@ struct ServiceOpening {
         eventTime = try members["eventTime"].map { value throws(RecordError) in try Field.time(value, at: "body.eventTime") }
         provider = try members["provider"].map { value throws(RecordError) in try ProviderEvidence.parse(value, at: "body.provider") }
         rejection = try members["rejection"].map { value throws(RecordError) in try ServiceEventBody.reason(value, at: "body.rejection") }
+        delivery = try members["delivery"].map { value throws(RecordError) in try Self.plan(value, at: "body.delivery") }
+        if delivery != nil, let other = ["eventTime", "provider", "rejection"].first(where: { members[$0] != nil }) {
+            throw RecordError(.schema, "body.\(other) is the provider's report; with body.delivery the appliance is the provider and writes it")
+        }
+    }
+
+    /// `{"languages":[…],"channels":[…],"institution":…,"link":…}`.
+    static func plan(_ value: JSONValue, at path: String) throws(RecordError) -> DeliveryPlan {
+        let members = try Field.object(value, at: path, required: ["languages", "channels", "institution", "link"])
+        var languages: [String] = []
+        for (index, item) in try Field.array(members["languages"], at: path + ".languages", minimum: 1, maximum: 10).enumerated() {
+            let tag = try Field.string(item, at: path + ".languages[\(index)]", maximumLength: 35)
+            let subtags = tag.split(separator: "-", omittingEmptySubsequences: false)
+            guard let first = subtags.first, (2...3).contains(first.count), subtags.allSatisfy({ (1...8).contains($0.count) && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }) else {
+                throw RecordError(.schema, "\(path).languages[\(index)] \"\(tag)\" is not a BCP 47 language tag")
+            }
+            languages.append(tag)
+        }
+        var channels: [ServiceChannel] = []
+        for (index, item) in try Field.array(members["channels"], at: path + ".channels", minimum: 1, maximum: ServiceChannel.allCases.count).enumerated() {
+            channels.append(try ServiceEventBody.channel(item, at: path + ".channels[\(index)]"))
+        }
+        let institution = try Field.string(members["institution"], at: path + ".institution", maximumLength: 200)
+        let link = try Field.string(members["link"], at: path + ".link", maximumLength: 2000)
+        guard link.hasPrefix("https://"), !link.contains(where: \.isWhitespace) else {
+            throw RecordError(.schema, "\(path).link is not an https URL")
+        }
+        return DeliveryPlan(languages: languages, channels: channels, institution: institution, link: link)
     }
 }
 

@@ -1,8 +1,9 @@
 import Access
-import Foundation
 import Appliance
 import CanonicalJSON
 import CertificateAuthority
+import Delivery
+import Foundation
 import HTTPTypes
 import Hummingbird
 import Ledger
@@ -18,15 +19,18 @@ public struct APIServices: Sendable {
     public let registry: ClientRegistry
     public let idempotency: IdempotencyStore
     public let notary: Notary
+    /// Serves services opened with a delivery plan (docs/delivery.md).
+    public let delivery: Delivery
     public let stamper: LedgerTimeStamper
     /// Cuts a checkpoint for a bundle when none includes its entries yet.
     public let checkpointSigner: NoteSigner?
     public let settings: APISettings
 
-    public init(registry: ClientRegistry, idempotency: IdempotencyStore, notary: Notary, stamper: LedgerTimeStamper, checkpointSigner: NoteSigner?, settings: APISettings) {
+    public init(registry: ClientRegistry, idempotency: IdempotencyStore, notary: Notary, delivery: Delivery, stamper: LedgerTimeStamper, checkpointSigner: NoteSigner?, settings: APISettings) {
         self.registry = registry
         self.idempotency = idempotency
         self.notary = notary
+        self.delivery = delivery
         self.stamper = stamper
         self.checkpointSigner = checkpointSigner
         self.settings = settings
@@ -75,9 +79,17 @@ struct APIRoutes {
             let body = try await JSONBody.read(request, limit: Self.recordLimit, timeoutSeconds: api.settings.bodyTimeoutSeconds)
             let opening = try ServiceOpening(body.value)
             return try await once(request, client: client, body: body, replay: replayAppend) { reservation in
-                let receipt = try await api.notary.openService(
-                    serviceID: opening.serviceID, caseID: opening.caseID, parts: opening.parts, recipients: opening.recipients, rules: opening.rules,
-                    eventTime: opening.eventTime, provider: opening.provider, rejection: opening.rejection, context: writeContext(client, reservation))
+                let receipt: AppendReceipt
+                if let plan = opening.delivery {
+                    // The appliance serves it: the opening, its plan and first notice in one batch.
+                    receipt = try await api.delivery.serve(
+                        serviceID: opening.serviceID, caseID: opening.caseID, parts: opening.parts, recipients: opening.recipients, rules: opening.rules,
+                        plan: plan, context: writeContext(client, reservation))
+                } else {
+                    receipt = try await api.notary.openService(
+                        serviceID: opening.serviceID, caseID: opening.caseID, parts: opening.parts, recipients: opening.recipients, rules: opening.rules,
+                        eventTime: opening.eventTime, provider: opening.provider, rejection: opening.rejection, context: writeContext(client, reservation))
+                }
                 return Self.receiptResponse(receipt, of: .service(opening.serviceID))
             }
         }

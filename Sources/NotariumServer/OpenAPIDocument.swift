@@ -142,7 +142,9 @@ paths:
         (docs/api.md section 4). 409 conflict when a service with this identifier is already
         open; 422 schema-violation, invalid-record (two recipients on one channel, an address
         that does not fit its channel) or service-rule (eventTime in the future or more than 72
-        hours ago).
+        hours ago). With `delivery`, the appliance serves the service itself (docs/delivery.md):
+        422 invalid-delivery-plan when the plan names a channel without a recipient or no channel
+        a notice is pushed on.
       security:
         - clientCertificate: []
       parameters:
@@ -1151,7 +1153,7 @@ components:
     UnprocessableContent:
       description: |
         schema-violation, invalid-record, bad-signature, digest-mismatch, signer-refused,
-        service-rule, invalid-client, issuance-failed, malformed-csr, csr-signature-invalid,
+        service-rule, invalid-delivery-plan, invalid-client, issuance-failed, malformed-csr, csr-signature-invalid,
         forbidden-key, subject-refused, revocation-refused, idempotency-key-reused.
       content:
         application/problem+json:
@@ -1792,6 +1794,46 @@ components:
           description: The provider refused the submission; the opening is a SubmissionRejection with this reason, and nothing may follow it.
           allOf:
             - $ref: '#/components/schemas/ReasonCode'
+        delivery:
+          $ref: '#/components/schemas/DeliveryPlan'
+    DeliveryPlan:
+      type: object
+      description: |
+        The appliance serves the service itself (docs/delivery.md section 5): the opening, this
+        plan and the first notice are written in one batch, and each outcome becomes one of the
+        service's events. With a plan, eventTime, provider and rejection are refused (422
+        schema-violation): the appliance is the provider. Every channel named needs a recipient
+        of the service and at least one must be email or sms (422 invalid-delivery-plan).
+      required: [languages, channels, institution, link]
+      additionalProperties: false
+      properties:
+        languages:
+          type: array
+          description: BCP 47 tags, the recipient's preferred first; the first with notice texts is used, then one of the same primary subtag, then English.
+          minItems: 1
+          maxItems: 10
+          items:
+            type: string
+            pattern: '^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$'
+            maxLength: 35
+        channels:
+          type: array
+          description: The channels to push a notice on, in order; the next is used when one fails for good.
+          minItems: 1
+          maxItems: 4
+          uniqueItems: true
+          items:
+            $ref: '#/components/schemas/Channel'
+        institution:
+          type: string
+          description: The name the notice gives.
+          minLength: 1
+          maxLength: 200
+        link:
+          type: string
+          description: The recipient's personal link to the documents (https), which the notice carries.
+          pattern: '^https://[^\s]+$'
+          maxLength: 2000
     ServiceEventReport:
       description: |
         One event of an open service (docs/api.md section 3.3), by its ETSI EN 319 522-2 name

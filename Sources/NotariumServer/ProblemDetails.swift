@@ -1,11 +1,12 @@
 import Access
 import Appliance
 import CertificateAuthority
+import Delivery
+import Hummingbird
 import Ledger
+import Logging
 import Notary
 import Records
-import Hummingbird
-import Logging
 
 /// An RFC 9457 problem: what every HTTP error of the appliance answers with, as
 /// `application/problem+json`. Routes throw it; `ProblemDetailsMiddleware` renders it.
@@ -84,6 +85,15 @@ extension ProblemDetails {
             case .storage, .serverIdentity: return nil
             }
             self.init(status: status, type: error.code.rawValue, detail: error.reason)
+        case let error as DeliveryError:
+            if let notary = error.notary {
+                self.init(client: notary, path: path)
+                return
+            }
+            switch error.code {
+            case .invalidPlan: self.init(status: .unprocessableContent, type: "invalid-delivery-plan", detail: error.reason)
+            case .notary, .storage: return nil
+            }
         case let error as NotaryError:
             let status: HTTPResponse.Status
             switch error.code {

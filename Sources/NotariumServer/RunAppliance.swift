@@ -1,6 +1,9 @@
 import Access
 import Appliance
 import CertificateAuthority
+import Delivery
+import DeliveryTransport
+import Foundation
 import Hummingbird
 import Ledger
 import Logging
@@ -79,7 +82,18 @@ public func runAppliance(configuration: ApplianceConfiguration, logger: Logger) 
     let checkpointer = Checkpointer(ledger: ledger, signer: signer!, stamper: stamper, logger: logger)
     let periodic = Task { await checkpointer.run(every: configuration.checkpointIntervalSeconds) }
     let notary = try Notary(ledger: ledger, database: dataDirectory.database)
-    let api = APIServices(registry: registry, idempotency: idempotency, notary: notary, stamper: stamper, checkpointSigner: signer, settings: configuration.api)
+    // Electronic service: the outbox, bounces and deadlines, worked every second.
+    let delivery = try openDelivery(configuration: configuration.delivery, notary: notary, dataDirectory: dataDirectory, logger: logger)
+    let bounceMaildir = configuration.delivery.email?.bounceMaildir
+    let dispatcher = Task {
+        while !Task.isCancelled {
+            await delivery.runDue()
+            if let bounceMaildir { await delivery.processBounces(maildir: bounceMaildir) }
+            await delivery.runDeadlines()
+            do { try await Task.sleep(for: .seconds(1)) } catch { return }
+        }
+    }
+    let api = APIServices(registry: registry, idempotency: idempotency, notary: notary, delivery: delivery, stamper: stamper, checkpointSigner: signer, settings: configuration.api)
     let apiApplication = buildAPIApplication(
         configuration: configuration, dataDirectory: dataDirectory, authority: authority, tsa: tsa, api: api, tls: tls, logger: logger,
         onListening: { address in
@@ -99,6 +113,9 @@ public func runAppliance(configuration: ApplianceConfiguration, logger: Logger) 
     /// stamps it, so that what was appended is signed and timed before the ledger and the
     /// database close. Entries still waiting for their own token get it after the restart.
     func stopCheckpoints() async {
+        // A pass in progress finishes its item; nothing is left half-recorded either way.
+        dispatcher.cancel()
+        await dispatcher.value
         periodic.cancel()
         await periodic.value
         checkpointer.cut()
@@ -171,4 +188,29 @@ func makeServerTLSContext(_ identity: ServerIdentity) throws -> NIOSSLContext {
     configuration.certificateVerification = .optionalVerification
     configuration.trustRoots = .certificates(try identity.chain.map { try NIOSSLCertificate(bytes: $0.derBytes, format: .der) })
     return try NIOSSLContext(configuration: configuration)
+}
+
+/// Delivery as configured: the notice texts (a directory, or the ones built in) and the relay.
+func openDelivery(configuration: DeliverySettings, notary: Notary, dataDirectory: DataDirectory, logger: Logger) throws -> Delivery {
+    let templates = try configuration.noticesDirectory.map { directory throws(NoticeTemplates.LoadError) in try NoticeTemplates(directory: directory) } ?? NoticeTemplates.embedded()
+    var email: EmailSettings?
+    if let settings = configuration.email {
+        var credentials: SMTPRelay.Credentials?
+        if let username = settings.username, let file = settings.passwordFile {
+            let password = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            credentials = SMTPRelay.Credentials(username: username, password: password)
+        }
+        email = EmailSettings(
+            relay: SMTPRelay(host: settings.host, port: settings.port, security: settings.security, trustRoots: settings.caFile, credentials: credentials, heloName: settings.helo),
+            from: MailMessage.Address(settings.from, name: settings.fromName.isEmpty ? nil : settings.fromName),
+            envelopeSender: settings.envelopeFrom, messageIDDomain: settings.helo)
+        logger.info("e-mail delivery through the relay", metadata: [
+            "delivery.email.relay": "\(settings.host):\(settings.port)", "delivery.email.security": "\(settings.security.rawValue)",
+            "delivery.email.bounce-maildir": "\(settings.bounceMaildir ?? "(none)")",
+        ])
+    } else {
+        logger.info("no e-mail relay configured (delivery.email.relay): notices by e-mail wait in the outbox")
+    }
+    logger.info("notice languages", metadata: ["delivery.languages": "\(templates.languages.joined(separator: ","))"])
+    return try Delivery(notary: notary, database: dataDirectory.database, templates: templates, email: email, logger: logger)
 }

@@ -208,6 +208,42 @@ struct ConfigurationTests {
         }
     }
 
+    @Test("delivery settings: no e-mail by default; a relay with its addresses; each invalid one named by its key, before anything starts")
+    func deliverySettings() async throws {
+        let defaults = try await ApplianceConfiguration.load(environment: [:])
+        #expect(defaults.delivery.email == nil && defaults.delivery.noticesDirectory == nil)
+        let directory = TemporaryDirectory()
+        let password = directory.file("password")
+        try "s3cret\n".write(toFile: password, atomically: true, encoding: .utf8)
+        let relay: [String: String] = ["NOTARIUM_DELIVERY_EMAIL_RELAY": "mail.example.org:587", "NOTARIUM_DELIVERY_EMAIL_FROM": "notices@example.org"]
+        let set = try await ApplianceConfiguration.load(environment: relay.merging(["NOTARIUM_DELIVERY_EMAIL_USERNAME": "notarium", "NOTARIUM_DELIVERY_EMAIL_PASSWORD_FILE": password]) { $1 })
+        let email = try #require(set.delivery.email)
+        #expect(email.host == "mail.example.org" && email.port == 587 && email.security == .starttls && email.username == "notarium" && email.passwordFile == password)
+        #expect(email.envelopeFrom == "notices@example.org" && email.fromName == "Notarium" && !email.helo.isEmpty)
+        let badNotices = directory.file("notices")
+        try FileManager.default.createDirectory(atPath: badNotices, withIntermediateDirectories: true)
+        try "language-name: English\n".write(toFile: badNotices + "/en.yaml", atomically: true, encoding: .utf8)
+        let invalid: [(ConfigurationKey, [String: String])] = [
+            (.deliveryEmailRelay, ["NOTARIUM_DELIVERY_EMAIL_RELAY": "mail.example.org"]),
+            (.deliveryEmailRelay, ["NOTARIUM_DELIVERY_EMAIL_RELAY": "mail.example.org:0"]),
+            (.deliveryEmailSecurity, relay.merging(["NOTARIUM_DELIVERY_EMAIL_SECURITY": "ssl"]) { $1 }),
+            (.deliveryEmailFrom, ["NOTARIUM_DELIVERY_EMAIL_RELAY": "mail.example.org:25"]),
+            (.deliveryEmailFrom, relay.merging(["NOTARIUM_DELIVERY_EMAIL_FROM": "notices"]) { $1 }),
+            (.deliveryEmailEnvelopeFrom, relay.merging(["NOTARIUM_DELIVERY_EMAIL_ENVELOPE_FROM": "<b@example.org>"]) { $1 }),
+            (.deliveryEmailUsername, relay.merging(["NOTARIUM_DELIVERY_EMAIL_USERNAME": "u", "NOTARIUM_DELIVERY_EMAIL_SECURITY": "none", "NOTARIUM_DELIVERY_EMAIL_PASSWORD_FILE": password]) { $1 }),
+            (.deliveryEmailPasswordFile, relay.merging(["NOTARIUM_DELIVERY_EMAIL_USERNAME": "u"]) { $1 }),
+            (.deliveryEmailCAFile, relay.merging(["NOTARIUM_DELIVERY_EMAIL_CA_FILE": directory.file("missing.pem")]) { $1 }),
+            (.deliveryEmailBounceMaildir, relay.merging(["NOTARIUM_DELIVERY_EMAIL_BOUNCE_MAILDIR": directory.file("no-maildir")]) { $1 }),
+            (.deliveryEmailHelo, relay.merging(["NOTARIUM_DELIVERY_EMAIL_HELO": "bad host"]) { $1 }),
+            (.deliveryNotices, ["NOTARIUM_DELIVERY_NOTICES": directory.file("no-such-directory")]),
+            (.deliveryNotices, ["NOTARIUM_DELIVERY_NOTICES": badNotices]),
+        ]
+        for (key, environment) in invalid {
+            let error = await configurationError { _ = try await ApplianceConfiguration.load(environment: environment) }
+            #expect(error?.key == key && error?.code == .invalidValue, "\(key.rawValue) with \(environment): \(String(describing: error))")
+        }
+    }
+
     @Test("the shipped appliance/notarium.yaml loads and matches the embedded defaults")
     func shippedFileMatchesDefaults() async throws {
         let file = applianceFolder + "/notarium.yaml"

@@ -326,3 +326,17 @@ struct DeliveryTests {
         }
     }
 }
+
+@Suite("Delivery: the notice texts built in")
+struct EmbeddedNoticeTests {
+    @Test("the binary carries appliance/notices byte for byte (scripts/embed-notices.sh), and they load")
+    func embeddedMatchFiles() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: DeliveryTests.notices).filter { $0.hasSuffix(".yaml") }
+        #expect(Set(NoticeTemplates.embeddedFiles.keys) == Set(files.map { String($0.dropLast(5)) }), "a notice file was added or removed; run scripts/embed-notices.sh")
+        for name in files {
+            let text = try String(contentsOfFile: DeliveryTests.notices + "/" + name, encoding: .utf8)
+            #expect(NoticeTemplates.embeddedFiles[String(name.dropLast(5))].map { $0 + "\n" } == text, "\(name) changed; run scripts/embed-notices.sh")
+        }
+        #expect(try NoticeTemplates.embedded().languages == NoticeTemplates(directory: DeliveryTests.notices).languages)
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import NotariumTestKit
+import Testing
+
+/// A platform asks the appliance to serve: `POST /v1/services` with a delivery plan, over mutual
+/// TLS with curl, to a live notariumd configured with a relay (aiosmtpd on loopback); the notice
+/// arrives in the mailbox and the service's bundle shows it recorded.
+@Suite("API: serving through the appliance (delivery plans)")
+struct DeliveryAPITests {
+    @Test("a service opened with a delivery plan is served by e-mail and recorded; a bad plan, or a plan with a provider's report, is refused and opens nothing")
+    func serveThroughAPI() throws {
+        let directory = TemporaryDirectory()
+        let data = directory.file("data")
+        let relay = try MailRelay(directory)
+        let appliance = try RunningAppliance(["--data", data], environment: cleanEnvironment([
+            "NOTARIUM_LEDGER_CHECKPOINT_INTERVAL": "0", "NOTARIUM_DELIVERY_EMAIL_RELAY": "127.0.0.1:\(relay.port)",
+            "NOTARIUM_DELIVERY_EMAIL_SECURITY": "none", "NOTARIUM_DELIVERY_EMAIL_FROM": "notices@notarium.test",
+            "NOTARIUM_DELIVERY_EMAIL_FROM_NAME": "CIETAC Notices",
+        ]))
+        defer { appliance.stop() }
+        let operatorDirectory = data + "/clients/operator"
+        let ca = operatorDirectory + "/ca.pem"
+
+        // The platform registers as a clerk.
+        try FileManager.default.createDirectory(atPath: directory.file("clerk"), withIntermediateDirectories: true)
+        #expect(try runProcess("/usr/bin/openssl", [
+            "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", directory.file("clerk/client.key"),
+            "-subj", "/CN=platform", "-out", directory.file("clerk.csr"),
+        ]).status == 0)
+        let registration = try Self.json(["name": "platform", "role": "clerk", "csr": try String(contentsOfFile: directory.file("clerk.csr"), encoding: .utf8)], to: directory.file("register.json"))
+        let registered = try APITests.curlTLS(appliance.apiURL + "/v1/clients", operator: operatorDirectory, ca: ca,
+                                              ["-H", "Content-Type: application/json", "--data-binary", "@" + registration])
+        try #require(registered.status == 201, "\(registered.body)")
+        let certificate = try #require((try JSONSerialization.jsonObject(with: Data(registered.body.utf8)) as? [String: Any])?["certificate"] as? String)
+        try certificate.write(toFile: directory.file("clerk/client.crt"), atomically: true, encoding: .utf8)
+        let clerk = directory.file("clerk")
+
+        let opening: [String: Any] = [
+            "service": "SVC-API-1", "case": "ODR-2026-0042",
+            "parts": [["name": "award", "digests": [["algorithm": "sha-256", "value": "JVu5Ujc2npYlwhUyN26bqkjmSkibGOvk6LJTXOpzLQM="]], "size": 91234, "mediaType": "application/pdf"]],
+            "recipients": [["channel": "email", "address": "li.wei@example.test"], ["channel": "sms", "address": "+8613800138000"]],
+            "rules": ["timeZone": "Asia/Shanghai", "calendar": ["id": "CN", "version": "2026.1", "weekend": [6, 7], "holidays": [String]()],
+                      "confirmedChannels": [String](), "readReportPresumesService": false, "acceptanceWindowDays": 7],
+            "delivery": ["languages": ["zh-Hans"], "channels": ["email", "sms"], "institution": "CIETAC", "link": "https://odr.example.org/cases/0042/notice"],
+        ]
+        func post(_ body: [String: Any], _ name: String) throws -> (status: Int, headers: String, body: String) {
+            let file = try Self.json(body, to: directory.file(name + ".json"))
+            return try APITests.curlTLS(appliance.apiURL + "/v1/services", operator: clerk, ca: ca, ["-H", "Content-Type: application/json", "--data-binary", "@" + file])
+        }
+
+        // Refused, nothing opened: a plan on a channel without a recipient; a plan with a provider's report.
+        var badPlan = opening
+        badPlan["service"] = "SVC-API-BAD"
+        badPlan["delivery"] = ["languages": ["en"], "channels": ["postal-hybrid"], "institution": "CIETAC", "link": "https://odr.example.org/x"]
+        let refused = try post(badPlan, "bad-plan")
+        #expect(refused.status == 422 && refused.body.contains("invalid-delivery-plan"), "\(refused.status) \(refused.body)")
+        var withReport = opening
+        withReport["service"] = "SVC-API-BAD"
+        withReport["rejection"] = "address-unknown"
+        let schema = try post(withReport, "with-report")
+        #expect(schema.status == 422 && schema.body.contains("schema-violation"), "\(schema.status) \(schema.body)")
+        let none = try APITests.curlTLS(appliance.apiURL + "/v1/services/SVC-API-BAD/bundle", operator: clerk, ca: ca, [])
+        #expect(none.status == 404, "\(none.status) \(none.body)")
+
+        // Served.
+        let opened = try post(opening, "opening")
+        #expect(opened.status == 201, "\(opened.status) \(opened.body)")
+        let deadline = Date().addingTimeInterval(20)
+        var events: [Any] = []
+        while Date() < deadline {
+            let bundle = try APITests.curlTLS(appliance.apiURL + "/v1/services/SVC-API-1/bundle", operator: clerk, ca: ca, [])
+            events = ((try? JSONSerialization.jsonObject(with: Data(bundle.body.utf8))) as? [String: Any])?["records"] as? [Any] ?? []
+            if events.count >= 2 { break }
+            usleep(200_000)
+        }
+        #expect(events.count == 2, "the opening and its notice are recorded")
+        #expect(relay.delivered() == 1)
+        let mail = try relay.messages(for: "li.wei@example.test").first
+        #expect(mail?["subject"] as? String == "送达通知：案件 ODR-2026-0042（CIETAC）")
+        #expect((mail?["text"] as? String)?.contains("https://odr.example.org/cases/0042/notice") == true)
+        #expect(mail?["from"] as? String == "CIETAC Notices <notices@notarium.test>")
+    }
+
+    static func json(_ object: [String: Any], to path: String) throws -> String {
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+}
