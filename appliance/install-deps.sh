@@ -9,8 +9,9 @@ set -euo pipefail
 packages=(librocksdb-dev libsodium-dev libssl-dev openssl pkg-config ca-certificates)
 with_tests=false
 if [[ "${1:-}" == "--bench" ]]; then
-  # wrk: the HTTP load generator of the TSA benchmark; gcc: builds the tsabase baseline.
-  packages+=(wrk gcc)
+  # wrk: the HTTP load generator of the TSA benchmark; gcc: builds the tsabase baseline;
+  # postfix: the local mail server (and its smtp-source) of the delivery benchmark.
+  packages+=(wrk gcc postfix)
 fi
 if [[ "${1:-}" == "--test" ]]; then
   with_tests=true

@@ -38,7 +38,7 @@ func parseOptions(_ arguments: [String]) -> BenchOptions {
             options.entries = entries
         case "-h", "--help":
             print("usage: notarium-bench [--seconds S (default 3)] [--dir DIR (default ./notarium-bench-data)]")
-            print("                      [--only rocksdb.write-batch|ledger.append|ledger.scale|ca|ca.steps|tsa|ledger.timestamps|bundles|api] [--entries N (default 1000000)]")
+            print("                      [--only rocksdb.write-batch|ledger.append|ledger.scale|ca|ca.steps|tsa|ledger.timestamps|bundles|api|delivery] [--entries N (default 1000000)]")
             print("       notarium-bench crash-writer DIR | ledger-crash-writer DIR | ca-crash-writer DIR")
             print("       notarium-bench delivery-crash-writer DIR PORT NOTICES SERVICES [sent|deemed [CLOCK-OFFSET-MS]]   (durability tests)")
             exit(0)
@@ -203,6 +203,9 @@ do {
     }
     if options.only == nil || options.only == "api" {
         try await benchAPI(directory: options.directory, seconds: options.seconds)
+    }
+    if options.only == nil || options.only == "delivery" {
+        try await benchDelivery(directory: options.directory, seconds: options.seconds)
     }
     if options.only == nil || options.only == "ledger.scale" {
         try await benchLedgerScale(directory: options.directory, entries: options.entries, samples: 100_000)
