@@ -93,6 +93,7 @@ let package = Package(
             dependencies: [
                 "DeliveryTransport", "Notary", "Records", "Ledger", "RocksDBStore", "CanonicalJSON", "OpenSSLKit", "Sodium",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),

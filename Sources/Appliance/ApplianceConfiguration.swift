@@ -267,8 +267,9 @@ public struct ApplianceConfiguration: Sendable, Equatable {
             let envelopeText = try string(.deliveryEmailEnvelopeFrom) ?? ""
             let envelope = envelopeText.isEmpty ? from : try mailbox(.deliveryEmailEnvelopeFrom, envelopeText)
             let maildir = try string(.deliveryEmailBounceMaildir) ?? ""
-            guard maildir.isEmpty || FileManager.default.fileExists(atPath: maildir) else {
-                throw invalid(.deliveryEmailBounceMaildir, maildir, "no such directory")
+            var isDirectory: ObjCBool = false
+            guard maildir.isEmpty || (FileManager.default.fileExists(atPath: maildir + "/new", isDirectory: &isDirectory) && isDirectory.boolValue) else {
+                throw invalid(.deliveryEmailBounceMaildir, maildir, "not a Maildir (no new/ directory in it)")
             }
             let helo = try string(.deliveryEmailHelo) ?? ""
             guard helo.isEmpty || helo.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "." || $0 == "-") }) else {

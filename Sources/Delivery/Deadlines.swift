@@ -174,7 +174,9 @@ extension Delivery {
         var followUp: ServiceDeadline?
         switch job.kind {
         case .acceptanceExpiry:
-            let answered = records.contains { [.consignmentAcceptance, .consignmentRejection].contains($0.event) && ($0.channel?.rawValue ?? "") == job.channel.rawValue }
+            // Only an answer within the window closes it (records.md §2.4.2); a later one does
+            // not undo the expiry.
+            let answered = records.contains { [.consignmentAcceptance, .consignmentRejection].contains($0.event) && ($0.channel?.rawValue ?? "") == job.channel.rawValue && $0.eventTime < job.due }
             let closed = records.contains { $0.event == .acceptanceRejectionExpiry && ($0.channel?.rawValue ?? "") == job.channel.rawValue }
             if answered || closed {
                 try drop(job, because: answered ? "the recipient answered within the window" : "the window was closed already")
@@ -204,6 +206,7 @@ extension Delivery {
         }
         switch outcome {
         case .success(let receipt):
+            deadlineCounter.increment()
             logger.info("delivery: a deadline passed and was recorded", metadata: ["job": "\(job.id)", "seq": "\(receipt.seq)", "event": "\(report.event.rawValue)"])
             return true
         case .failure(let error) where error.isClientError:

@@ -2,9 +2,12 @@ import DeliveryTransport
 import Foundation
 import Ledger
 import Logging
+import Metrics
 import Notary
+import OpenSSLKit
 import Records
 import RocksDBStore
+import Sodium
 import Synchronization
 
 /// How the appliance sends e-mail: through which relay, as whom.
@@ -39,6 +42,15 @@ public final class Delivery: Sendable {
     let firstRetryMilliseconds: Int64
     /// One pass over the outbox at a time: two would send an item twice.
     let passing = Mutex<Bool>(false)
+    /// For the operator (GET /metrics, docs/operations.md): what waits, how late the oldest is,
+    /// and what happened to each notice, bounce and deadline.
+    let pendingGauge = Gauge(label: "notarium_delivery_outbox_pending")
+    let overdueGauge = Gauge(label: "notarium_delivery_outbox_overdue_seconds")
+    let sentCounter = Counter(label: "notarium_delivery_notices_total", dimensions: [("outcome", "sent")])
+    let failedCounter = Counter(label: "notarium_delivery_notices_total", dimensions: [("outcome", "failed")])
+    let retryCounter = Counter(label: "notarium_delivery_retries_total")
+    let bounceCounter = Counter(label: "notarium_delivery_bounces_total")
+    let deadlineCounter = Counter(label: "notarium_delivery_deadline_events_total")
 
     /// Attempts after which a notice that keeps failing for a passing reason is given up, and
     /// the wait before each (30 s, doubling, at most an hour): about a day in all.
@@ -69,6 +81,10 @@ public final class Delivery: Sendable {
         }
         for channel in plan.channels where !recipients.contains(where: { $0.channel == channel }) {
             throw DeliveryError(.invalidPlan, "the plan sends on \(channel.rawValue), and the service has no recipient there")
+        }
+        if plan.channels.contains(.email), let email = recipients.first(where: { $0.channel == .email })?.address,
+           !email.unicodeScalars.allSatisfy({ $0.isASCII }) {
+            throw DeliveryError(.invalidPlan, "the e-mail address is not ASCII; internationalised addresses (SMTPUTF8) are not sent yet")
         }
         guard let first = plan.channels.first(where: DeliveryPlan.pushChannels.contains) else {
             throw DeliveryError(.invalidPlan, "the plan names no channel a notice is pushed on (email, sms)")
@@ -124,12 +140,20 @@ public final class Delivery: Sendable {
         defer { passing.withLock { $0 = false } }
         let due: [Outbox.Item]
         do {
-            due = try outbox.due(at: clock())
+            let now = clock()
+            let pending = try outbox.pending()
+            pendingGauge.record(Double(pending.count))
+            overdueGauge.record(pending.earliest.map { Double(max(0, now - $0)) / 1000 } ?? 0)
+            due = try outbox.due(at: now)
         } catch {
             logger.error("delivery: cannot read the outbox", metadata: ["error": "\(error)"])
             return 0
         }
-        for item in due { await work(item) }
+        for item in due {
+            // At shutdown the pass stops between items; the rest stay due.
+            if Task.isCancelled { break }
+            await work(item)
+        }
         return due.count
     }
 
@@ -148,7 +172,15 @@ public final class Delivery: Sendable {
                 logger.warning("delivery: no transport for a due notice", metadata: ["item": "\(item.id)", "channel": "\(item.channel.rawValue)"])
             }
         } catch {
-            logger.error("delivery: an outbox item could not be worked on; it stays due", metadata: ["item": "\(item.id)", "error": "\(error)"])
+            // Whatever failed (a plan or an address gone, storage), the item waits an hour
+            // rather than coming due again at once and holding up the items behind it.
+            logger.error("delivery: an outbox item could not be worked on; it waits an hour", metadata: ["item": "\(item.id)", "error": "\(error)"])
+            if let current = try? outbox.item(item.id), current.state == .pending || current.state == .sending {
+                var later = current
+                later.next = clock() + Self.longestRetryMilliseconds
+                later.lastError = "\(error)"
+                try? outbox.update(current, to: later)
+            }
         }
     }
 
@@ -180,7 +212,9 @@ public final class Delivery: Sendable {
         sending.attempts += 1
         sending.next = clock() + backoff(afterAttempts: sending.attempts)
         let messageID = item.messageID(domain: settings.messageIDDomain)
-        try outbox.update(item, to: sending, with: outbox.remember(envelopeID: Self.envelopeID(messageID), for: item))
+        let envelopeID = item.envelopeID ?? "n" + lowerHex(SodiumLibrary.randomBytes(16))
+        sending.envelopeID = envelopeID
+        try outbox.update(item, to: sending, with: outbox.remember(envelopeID: envelopeID, for: item))
 
         let language = templates.language(for: plan.languages)
         let values = [
@@ -195,7 +229,7 @@ public final class Delivery: Sendable {
         let outcome: Result<SMTPSubmission, SMTPError>
         do {
             let bytes = try message.rendered(boundary: "=_notarium_" + String(messageID.prefix(34)).replacingOccurrences(of: "@", with: "_"))
-            outcome = .success(try await SMTPClient.send(bytes, envelope: SMTPEnvelope(sender: settings.envelopeSender, recipients: [address], envelopeID: Self.envelopeID(messageID)), via: settings.relay))
+            outcome = .success(try await SMTPClient.send(bytes, envelope: SMTPEnvelope(sender: settings.envelopeSender, recipients: [address], envelopeID: envelopeID), via: settings.relay))
         } catch let error as SMTPError {
             outcome = .failure(error)
         } catch {
@@ -212,18 +246,23 @@ public final class Delivery: Sendable {
             let window = try deadline(afterNoticeOn: item.channel, at: report.eventTime ?? clock(), service: item.service, history: history)
             try await record(report, finishing: sending, as: .done, evidenceID: report.provider?.id,
                              extra: window.map(outbox.schedule) ?? WriteBatch(), log: "notice handed to the relay")
-        case .failure(let error) where error.isPermanent || sending.attempts >= Self.maximumAttempts:
-            let reason = error.isPermanent ? Self.reason(for: error) : .unreachable
+        case .failure(let error) where Self.isRecipientFailure(error) || (Self.isRecipientDelay(error) && sending.attempts >= Self.maximumAttempts):
+            let reason = Self.isRecipientFailure(error) ? Self.reason(for: error) : .unreachable
             let report = Notary.ServiceEventReport(
                 event: .consignmentNotificationFailure, channel: item.channel, eventTime: clock(),
                 provider: ProviderEvidence(kind: .smtpReply, report: String((error.reply?.description ?? error.description).prefix(4000)), id: messageID), reason: reason)
             try await record(report, finishing: sending, as: .failed, lastError: error.description, fallback: fallback(after: item, plan: plan, opening: opening),
                              log: "notice failed for good")
         case .failure(let error):
+            // A passing failure, or one on the appliance's side (the relay's TLS, AUTH, its
+            // refusal of our sender): never recorded against the recipient; retried, at least
+            // hourly, while the operator mends it (the log and the overdue metric say so).
             var retry = sending
             retry.state = .pending
             retry.lastError = error.description
+            if error.isPermanent { retry.next = clock() + Self.longestRetryMilliseconds }
             try outbox.update(sending, to: retry)
+            retryCounter.increment()
             logger.notice("delivery: notice not sent, will retry", metadata: ["item": "\(item.id)", "attempt": "\(sending.attempts)", "error": "\(error)"])
         }
     }
@@ -246,6 +285,7 @@ public final class Delivery: Sendable {
         }
         do {
             let receipt = try await notary.recordServiceEvent(serviceID: item.service, report, context: WriteContext(requester: nil, alongside: alongside))
+            (state == .done ? sentCounter : failedCounter).increment()
             logger.info("delivery: \(log)", metadata: ["item": "\(item.id)", "seq": "\(receipt.seq)", "event": "\(report.event.rawValue)"])
         } catch where error.isClientError {
             // The notary will never take this event (a rule the service's events forbid): the
@@ -275,7 +315,10 @@ public final class Delivery: Sendable {
     @discardableResult
     public func processBounces(maildir: String) async -> Int {
         let incoming = maildir + "/new"
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: incoming) else { return 0 }
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: incoming) else {
+            logger.error("delivery: the bounce mailbox cannot be read", metadata: ["maildir": "\(incoming)"])
+            return 0
+        }
         var recorded = 0
         for name in names.sorted() where !name.hasPrefix(".") {
             let path = incoming + "/" + name
@@ -315,12 +358,23 @@ public final class Delivery: Sendable {
             logger.info("delivery: a delivery status report without a failure (delayed or delivered); nothing to record", metadata: ["file": "\(path)"])
             return .handled
         }
-        let envelopeID = report.envelopeID ?? report.originalMessageID.map { String($0.prefix { $0 != "@" }) }
-        guard let envelopeID, let item = try outbox.item(envelopeID: envelopeID) else {
-            logger.warning("delivery: a bounce for a message this appliance did not send; set aside", metadata: ["file": "\(path)", "envelope": "\(report.envelopeID ?? report.originalMessageID ?? "none")"])
+        // Only the relay's report carries the ENVID (it is never in the message): a report
+        // matched by Message-ID alone could be anyone's, and is left to the operator.
+        guard let envelopeID = report.envelopeID, let item = try outbox.item(envelopeID: envelopeID) else {
+            logger.warning("delivery: a bounce that names no notice by its envelope id; set aside for the operator", metadata: [
+                "file": "\(path)", "envelope": "\(report.envelopeID ?? "none")", "message-id": "\(report.originalMessageID ?? "none")"])
             return .handled
         }
-        guard item.state == .done, item.seq != nil else { return .later }
+        if item.state == .pending || item.state == .sending { return .later }
+        guard item.state == .done, item.seq != nil else {
+            logger.info("delivery: a bounce of a notice already recorded as failed; nothing more to record", metadata: ["file": "\(path)", "item": "\(item.id)"])
+            return .handled
+        }
+        let addresses = (try? notary.recipients.disclose(service: item.service).filter { $0.channel == item.channel.rawValue }.map { $0.address.lowercased() }) ?? []
+        guard addresses.contains(failure.finalRecipient.lowercased()) || failure.originalRecipient.map({ addresses.contains($0.lowercased()) }) == true else {
+            logger.warning("delivery: a bounce whose failed recipient is not the notice's; set aside for the operator", metadata: ["file": "\(path)", "item": "\(item.id)"])
+            return .handled
+        }
         if try outbox.bounceRecorded(item.id) { return .handled }
         guard let plan = try plan(service: item.service), let opening = try notary.serviceHistory(item.service).first?.record else {
             throw DeliveryError(.storage, "service \(item.service) has a sent notice and no plan or events")
@@ -351,6 +405,7 @@ public final class Delivery: Sendable {
         }
         switch outcome {
         case .success(let receipt):
+            bounceCounter.increment()
             logger.info("delivery: a bounce recorded", metadata: ["item": "\(item.id)", "seq": "\(receipt.seq)", "status": "\(failure.status)"])
             return .recorded
         case .failure(let error) where error.isClientError:
@@ -380,9 +435,18 @@ public final class Delivery: Sendable {
         return nil
     }
 
-    /// ENVID is at most 100 printable characters: the Message-ID's left-hand side fits.
-    static func envelopeID(_ messageID: String) -> String {
-        String(messageID.prefix { $0 != "@" }.prefix(100))
+    /// Whether `error` is the recipient's: the relay refused the recipient, or the message
+    /// for this recipient, with a 5xx (RFC 5321 §4.2.1), or the address cannot be written in
+    /// SMTP at all. Everything else (TLS, AUTH, the greeting, EHLO, our sender) is the
+    /// appliance's or its relay's, and never recorded as the recipient's failure.
+    static func isRecipientFailure(_ error: SMTPError) -> Bool {
+        guard error.code == .rejected, error.stage == .recipient || error.stage == .data else { return false }
+        return error.reply.map { $0.code >= 500 } ?? (error.stage == .recipient)
+    }
+
+    /// A 4xx for this recipient or message: the recipient's system is unreachable for now.
+    static func isRecipientDelay(_ error: SMTPError) -> Bool {
+        error.code == .rejected && (error.stage == .recipient || error.stage == .data) && (error.reply.map { (400..<500).contains($0.code) } ?? false)
     }
 
     /// The reason code a permanent SMTP failure is recorded with (docs/records.md §2.6), from

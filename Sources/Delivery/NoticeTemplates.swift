@@ -78,17 +78,30 @@ public struct NoticeTemplates: Sendable {
         self.texts = texts
     }
 
-    /// The first of `preferred` that has a file, compared case-insensitively, then a language
-    /// of the same primary subtag (`zh-Hans-CN` → `zh-Hans`, `es-MX` → `es`), then English.
+    /// For each of `preferred` in turn: the file of that tag (case-insensitively), of a shorter
+    /// form of it (`zh-Hans-CN` → `zh-Hans`, `es-MX` → `es`), or of the same primary language
+    /// (`zh-CN` → `zh-Hans`, `es` → `es-419`), first in tag order; then English. Chinese in
+    /// Traditional script (`zh-Hant`, `zh-TW`, `zh-HK`, `zh-MO`) is never given Simplified.
     public func language(for preferred: [String]) -> String {
+        let tags = texts.keys.sorted()
+        func same(_ a: String, _ b: String) -> Bool { a.caseInsensitiveCompare(b) == .orderedSame }
         for tag in preferred {
-            if let exact = texts.keys.first(where: { $0.caseInsensitiveCompare(tag) == .orderedSame }) { return exact }
-            var subtags = tag.split(separator: "-")
+            if let exact = tags.first(where: { same($0, tag) }) { return exact }
+            var subtags = tag.split(separator: "-").map(String.init)
             while subtags.count > 1 {
                 subtags.removeLast()
                 let shorter = subtags.joined(separator: "-")
-                if let match = texts.keys.first(where: { $0.caseInsensitiveCompare(shorter) == .orderedSame }) { return match }
+                if let match = tags.first(where: { same($0, shorter) }) { return match }
             }
+            let parts = tag.split(separator: "-").map { $0.lowercased() }
+            guard let primary = parts.first else { continue }
+            let traditional = primary == "zh" && !Set(parts.dropFirst()).isDisjoint(with: ["hant", "tw", "hk", "mo"])
+            if let match = tags.first(where: { candidate in
+                let candidateParts = candidate.split(separator: "-").map { $0.lowercased() }
+                guard candidateParts.first == primary else { return false }
+                let simplified = candidateParts.contains("hans")
+                return !(traditional && simplified)
+            }) { return match }
         }
         return Self.fallbackLanguage
     }

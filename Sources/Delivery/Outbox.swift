@@ -51,6 +51,10 @@ public struct Outbox: Sendable {
         /// id): a later bounce's failure event names it, so that the verifier knows which
         /// notice failed (docs/records.md §2.4.2).
         public var evidenceID: String?
+        /// The ENVID the message is sent with (RFC 3461): random, made at the first attempt
+        /// and kept for the retries, and never in the message itself, so that only the relay's
+        /// report can name it (a recipient cannot forge a bounce of the notice).
+        public var envelopeID: String?
 
         public init(id: String, service: String, channel: ServiceChannel, kind: Kind, next: Int64) {
             self.id = id
@@ -70,6 +74,7 @@ public struct Outbox: Sendable {
             if let seq { members["seq"] = .integer(Int64(seq)) }
             if let lastError { members["lastError"] = .string(lastError) }
             if let evidenceID { members["evidenceId"] = .string(evidenceID) }
+            if let envelopeID { members["envelopeId"] = .string(envelopeID) }
             return .object(members)
         }
 
@@ -87,6 +92,7 @@ public struct Outbox: Sendable {
             if case .integer(let seq)? = members["seq"] { self.seq = UInt64(seq) }
             if case .string(let error)? = members["lastError"] { self.lastError = error }
             if case .string(let id)? = members["evidenceId"] { self.evidenceID = id }
+            if case .string(let id)? = members["envelopeId"] { self.envelopeID = id }
         }
 
         /// The Message-ID every attempt of this item carries, so that the copies a retry puts
@@ -157,6 +163,20 @@ public struct Outbox: Sendable {
             if let item = try item(id) { items.append(item) }
         }
         return items
+    }
+
+    /// How many items are not yet done or failed, and the earliest next attempt among them.
+    func pending() throws(DeliveryError) -> (count: Int, earliest: Int64?) {
+        let pairs: [KeyValue]
+        do {
+            pairs = try database.scan(in: column, from: Array("due/".utf8), to: Array("due/".utf8) + [0xFF])
+        } catch {
+            throw DeliveryError(.storage, "cannot read the outbox: \(error)")
+        }
+        let earliest = pairs.first.map { pair in
+            pair.key.dropFirst(4).prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        }.map { Int64(bitPattern: $0) }
+        return (pairs.count, earliest)
     }
 
     /// Moves `item` to `state` with `next` as its next due time, as one write of its own (with

@@ -68,21 +68,19 @@ public struct DeliveryStatusReport: Sendable, Equatable {
         let blocks = Self.fieldBlocks(statusText)
         guard let perMessage = blocks.first else { throw .malformed("the delivery-status part is empty") }
         var recipients: [Recipient] = []
-        for (index, block) in blocks.dropFirst().enumerated() {
-            guard let final = block["final-recipient"], let action = block["action"], let status = block["status"] else {
-                throw .malformed("recipient block \(index + 1) lacks Final-Recipient, Action or Status")
-            }
+        // A recipient block that lacks a field or whose Status is not an RFC 3463 code is
+        // skipped, not the whole report: real reports carry blocks of their own kinds.
+        for block in blocks.dropFirst() {
+            guard let final = block["final-recipient"], let action = block["action"], let status = block["status"] else { continue }
             let code = status.split(separator: " ").first.map(String.init) ?? ""
             let numbers = code.split(separator: ".", omittingEmptySubsequences: false)
-            guard numbers.count == 3, numbers.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCIIDigit) }), ["2", "4", "5"].contains(numbers[0]) else {
-                throw .malformed("recipient block \(index + 1): Status \(status.debugDescription) is not an RFC 3463 code")
-            }
+            guard numbers.count == 3, numbers.allSatisfy({ !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCIIDigit) }), ["2", "4", "5"].contains(numbers[0]) else { continue }
             recipients.append(Recipient(
                 finalRecipient: Self.address(final), originalRecipient: block["original-recipient"].map(Self.address),
                 action: action.lowercased().split(separator: " ").first.map(String.init) ?? "", status: code,
                 diagnosticCode: block["diagnostic-code"], remoteMTA: block["remote-mta"]))
         }
-        guard !recipients.isEmpty else { throw .malformed("the delivery-status part has no recipient block") }
+        guard !recipients.isEmpty else { throw .malformed("the delivery-status part has no readable recipient block (Final-Recipient, Action and an RFC 3463 Status)") }
         let returned = parts.first { ["text/rfc822-headers", "message/rfc822", "message/global", "message/global-headers"].contains($0.contentType?.value) }
         let originalID = returned.flatMap { MIMEPart($0.decodedBody).header("message-id") }
             .map { $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "<>")) }
@@ -131,7 +129,8 @@ public struct DeliveryStatusReport: Sendable, Equatable {
         var bytes: [UInt8] = []
         var iterator = Array(text.utf8).makeIterator()
         while let byte = iterator.next() {
-            if byte == 0x2B, let high = iterator.next(), let low = iterator.next(), let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16) {
+            if byte == 0x2B, let high = iterator.next(), let low = iterator.next(), [high, low].allSatisfy({ Character(Unicode.Scalar($0)).isHexDigit }),
+               let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16) {
                 bytes.append(value)
             } else {
                 bytes.append(byte)

@@ -86,7 +86,8 @@ public struct MailMessage: Sendable {
             "Content-Type: text/plain; charset=utf-8",
             "Content-Transfer-Encoding: base64",
             "",
-            MIMEEncoding.base64Lines(Array(text.utf8)),
+            // Text in its canonical form, CRLF line ends (RFC 2046 §4.1.1), before base64.
+            MIMEEncoding.base64Lines(Array(text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n").utf8)),
         ]
         if attachments.isEmpty {
             lines += textPart
@@ -143,8 +144,8 @@ public enum MIMEEncoding {
 
     /// A header value as RFC 2047 encoded words when it is not plain ASCII, each word at most
     /// 75 characters and cut only between characters, so that no reader sees half a character.
-    static func encodedWords(_ text: String) -> String {
-        if text.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F }) && !text.contains("=?") { return text }
+    static func encodedWords(_ text: String, always: Bool = false) -> String {
+        if !always && text.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F }) && !text.contains("=?") { return text }
         // "=?UTF-8?B?" + "?=" is 12 characters and 42 bytes are 56 of base64: a word of 68
         // characters, which fits a line after "Subject: " (RFC 2047 §2 allows 75).
         var words: [String] = []
@@ -164,7 +165,7 @@ public enum MIMEEncoding {
     static func address(_ address: MailMessage.Address) -> String {
         guard let name = address.name, !name.isEmpty else { return "<\(address.mailbox)>" }
         let plain = name.unicodeScalars.allSatisfy { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "\\" }
-        return (plain ? "\"\(name)\"" : encodedWords(name)) + " <\(address.mailbox)>"
+        return (plain ? "\"\(name)\"" : encodedWords(name, always: true)) + " <\(address.mailbox)>"
     }
 
     /// A Content-Disposition with the file name twice: RFC 2231's UTF-8 form for readers that

@@ -197,7 +197,8 @@ func openDelivery(configuration: DeliverySettings, notary: Notary, dataDirectory
     if let settings = configuration.email {
         var credentials: SMTPRelay.Credentials?
         if let username = settings.username, let file = settings.passwordFile {
-            let password = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            // The first line, without its line end (LF or CRLF) or surrounding blanks.
+            let password = try String(contentsOfFile: file, encoding: .utf8).components(separatedBy: .newlines).first?.trimmingCharacters(in: .whitespaces) ?? ""
             credentials = SMTPRelay.Credentials(username: username, password: password)
         }
         email = EmailSettings(

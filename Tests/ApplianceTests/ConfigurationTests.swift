@@ -234,6 +234,7 @@ struct ConfigurationTests {
             (.deliveryEmailPasswordFile, relay.merging(["NOTARIUM_DELIVERY_EMAIL_USERNAME": "u"]) { $1 }),
             (.deliveryEmailCAFile, relay.merging(["NOTARIUM_DELIVERY_EMAIL_CA_FILE": directory.file("missing.pem")]) { $1 }),
             (.deliveryEmailBounceMaildir, relay.merging(["NOTARIUM_DELIVERY_EMAIL_BOUNCE_MAILDIR": directory.file("no-maildir")]) { $1 }),
+            (.deliveryEmailBounceMaildir, relay.merging(["NOTARIUM_DELIVERY_EMAIL_BOUNCE_MAILDIR": directory.path]) { $1 }),
             (.deliveryEmailHelo, relay.merging(["NOTARIUM_DELIVERY_EMAIL_HELO": "bad host"]) { $1 }),
             (.deliveryNotices, ["NOTARIUM_DELIVERY_NOTICES": directory.file("no-such-directory")]),
             (.deliveryNotices, ["NOTARIUM_DELIVERY_NOTICES": badNotices]),

@@ -51,11 +51,11 @@ struct DeliveryTests {
             data.close()
         }
 
-        func delivery(relayPort: Int?, envelopeSender: String = "bounces@notarium.test") throws -> Delivery {
+        func delivery(relayPort: Int?, envelopeSender: String = "bounces@notarium.test", relay custom: SMTPRelay? = nil) throws -> Delivery {
             var logger = Logger(label: "delivery")
             logger.logLevel = .error
             let email = relayPort.map {
-                EmailSettings(relay: SMTPRelay(host: "127.0.0.1", port: $0, security: .none, heloName: "notarium.test", timeoutSeconds: 10),
+                EmailSettings(relay: custom ?? SMTPRelay(host: "127.0.0.1", port: $0, security: .none, heloName: "notarium.test", timeoutSeconds: 10),
                               from: .init("notices@notarium.test", name: "CIETAC Notices"), envelopeSender: envelopeSender, messageIDDomain: "notarium.test")
             }
             let clock = self.clock
@@ -182,7 +182,17 @@ struct DeliveryTests {
         let queueID = try #require(notice.provider?.id)
 
         let bounces = postfix.maildir("bounces")
-        try #require(postfix.newMessages("bounces").count == 1, "no bounce: \(postfix.log)")
+        let real = postfix.newMessages("bounces")
+        try #require(real.count == 1, "no bounce: \(postfix.log)")
+        // Forgeries of it, read first (their names sort first), are set aside: one without the
+        // envelope id (the notice's Message-ID alone, which a recipient can see), one with
+        // the envelope id and another failed recipient.
+        let text = String(decoding: try readBytes(real[0]), as: UTF8.self)
+        let withoutEnvelope = text.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("Original-Envelope-Id:") }.joined(separator: "\n")
+        #expect(withoutEnvelope != text && withoutEnvelope.contains("Message-ID: <notarium-"))
+        try Data(withoutEnvelope.utf8).write(to: URL(fileURLWithPath: bounces + "/new/000.forged-no-envid"))
+        try Data(text.replacingOccurrences(of: "Final-Recipient: rfc822; nobody-here@example.test", with: "Final-Recipient: rfc822; someone@example.test").utf8)
+            .write(to: URL(fileURLWithPath: bounces + "/new/001.forged-recipient"))
         // Beside it, a message that is not a report and a report of a message we did not send:
         // both are set aside.
         try Data("From: someone@example.org\nSubject: hello\n\nnot a report\n".utf8).write(to: URL(fileURLWithPath: bounces + "/new/100.junk"))
@@ -197,7 +207,7 @@ struct DeliveryTests {
         #expect(try delivery.items(service: "SVC-B").map(\.channel) == [.email, .sms])
         #expect(try delivery.items(service: "SVC-B").map(\.state) == [.done, .pending])
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: bounces + "/new")) ?? []).isEmpty, "every file handled")
-        #expect(((try? FileManager.default.contentsOfDirectory(atPath: bounces + "/cur")) ?? []).count == 3)
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: bounces + "/cur")) ?? []).count == 5)
 
         // Read again (as after a crash before the move): nothing more is recorded.
         for name in try FileManager.default.contentsOfDirectory(atPath: bounces + "/cur") {
@@ -277,6 +287,23 @@ struct DeliveryTests {
         #expect(try fixture.events("SVC-E").map(\.event) == [.submissionAcceptance, .consignmentNotification, .consignmentAcceptance])
     }
 
+    @Test("the relay refuses the appliance's credentials (535): nothing is recorded against the recipient; the notice waits an hour")
+    func applianceSideFailure() async throws {
+        let fixture = try await Fixture()
+        let certificate = try SelfSignedCertificate(fixture.directory, name: "relay")
+        let relay = try MailRelay(fixture.directory, tls: "starttls", certificate: certificate, auth: "notarium:right")
+        let delivery = try fixture.delivery(relayPort: relay.port, relay: SMTPRelay(
+            host: "127.0.0.1", port: relay.port, security: .starttls, trustRoots: certificate.certificate, serverName: "localhost",
+            credentials: .init(username: "notarium", password: "wrong"), heloName: "notarium.test", timeoutSeconds: 10))
+        _ = try await fixture.serve(delivery, service: "SVC-F", email: "ann@example.test", languages: ["en"])
+        #expect(await delivery.runDue() == 1)
+        #expect(try fixture.events("SVC-F").map(\.event) == [.submissionAcceptance])
+        let item = try #require(try delivery.items(service: "SVC-F").first)
+        #expect(item.state == .pending && item.lastError?.contains("auth-failed") == true, "\(String(describing: item.lastError))")
+        #expect(item.next >= fixture.clock.read() + 3_600_000)
+        #expect(relay.delivered() == 0)
+    }
+
     @Test("a plan that names a channel without a recipient, or no push channel, is refused and nothing is opened")
     func badPlans() async throws {
         let fixture = try await Fixture()
@@ -287,6 +314,8 @@ struct DeliveryTests {
         }
         #expect(try fixture.events("SVC-BAD").isEmpty)
         #expect(try delivery.items(service: "SVC-BAD").isEmpty)
+        let idn = await caught(DeliveryError.self) { _ = try await fixture.serve(delivery, service: "SVC-BAD", email: "用户@例子.中国") }
+        #expect(idn?.code == .invalidPlan, "internationalised addresses are not sent yet: \(String(describing: idn))")
         // The notary's own refusal passes through, and nothing is queued either.
         let invalid = await caught(DeliveryError.self) { _ = try await fixture.serve(delivery, service: "SVC-BAD", email: "not an address") }
         #expect(invalid?.notary?.code == .invalidRecord, "\(String(describing: invalid))")
@@ -301,6 +330,9 @@ struct DeliveryTests {
         #expect(templates.language(for: ["zh-Hans-CN"]) == "zh-Hans")
         #expect(templates.language(for: ["fr", "es-MX"]) == "es")
         #expect(templates.language(for: ["fr"]) == "en")
+        #expect(templates.language(for: ["zh-CN"]) == "zh-Hans", "the same primary language")
+        #expect(templates.language(for: ["zh"]) == "zh-Hans")
+        #expect(templates.language(for: ["zh-TW"]) == "en" && templates.language(for: ["zh-Hant", "es"]) == "es", "never Simplified for Traditional")
         for language in templates.languages {
             for key in NoticeTemplates.requiredKeys {
                 let text = templates.render(key, language: language, values: ["institution": "I", "case": "C", "service": "S", "link": "L", "documents": "D", "code": "123456"])

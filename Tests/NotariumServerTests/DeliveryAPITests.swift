@@ -79,6 +79,17 @@ struct DeliveryAPITests {
         #expect(mail?["subject"] as? String == "送达通知：案件 ODR-2026-0042（CIETAC）")
         #expect((mail?["text"] as? String)?.contains("https://odr.example.org/cases/0042/notice") == true)
         #expect(mail?["from"] as? String == "CIETAC Notices <notices@notarium.test>")
+
+        // What the operator sees: one notice sent, nothing waiting.
+        var metrics = ""
+        let metricsDeadline = Date().addingTimeInterval(10)
+        while Date() < metricsDeadline {
+            metrics = try curl(appliance.baseURL + "/metrics").body
+            if metrics.contains("notarium_delivery_outbox_pending 0") { break }
+            usleep(200_000)
+        }
+        #expect(metrics.contains("notarium_delivery_notices_total{outcome=\"sent\"} 1"), "\(metrics)")
+        #expect(metrics.contains("notarium_delivery_outbox_pending 0") && metrics.contains("notarium_delivery_outbox_overdue_seconds 0"), "\(metrics)")
     }
 
     static func json(_ object: [String: Any], to path: String) throws -> String {
