@@ -233,11 +233,10 @@ public struct ApplianceConfiguration: Sendable, Equatable {
         var email: DeliverySettings.Email?
         let relay = try string(.deliveryEmailRelay) ?? ""
         if !relay.isEmpty {
-            guard let colon = relay.lastIndex(of: ":"), let port = Int(relay[relay.index(after: colon)...]), (1...65535).contains(port),
-                  !relay[..<colon].isEmpty else {
-                throw invalid(.deliveryEmailRelay, relay, "expected HOST:PORT with a port from 1 to 65535")
-            }
-            let host = String(relay[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+            var relayReason = ""
+            guard let relayAddress = ListenAddress(parsing: relay, reason: &relayReason) else { throw invalid(.deliveryEmailRelay, relay, relayReason) }
+            guard relayAddress.port > 0 else { throw invalid(.deliveryEmailRelay, relay, "the relay's port cannot be 0") }
+            let (host, port) = (relayAddress.host, relayAddress.port)
             let securityText = try string(.deliveryEmailSecurity) ?? ""
             guard let security = SMTPRelay.Security(rawValue: securityText) else {
                 throw invalid(.deliveryEmailSecurity, securityText, "expected starttls, tls or none")
@@ -255,10 +254,9 @@ public struct ApplianceConfiguration: Sendable, Equatable {
                 }
             }
             func mailbox(_ key: ConfigurationKey, _ text: String) throws(ConfigurationError) -> String {
-                let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-                guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
-                      text.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F && $0 != "<" && $0 != ">" })
-                else { throw invalid(key, text, "expected an ASCII e-mail address (local@domain)") }
+                guard SMTPEnvelope.isMailbox(text), text.split(separator: "@").last?.contains(".") == true else {
+                    throw invalid(key, text, "expected an ASCII e-mail address (local@domain.tld)")
+                }
                 return text
             }
             let fromText = try string(.deliveryEmailFrom) ?? ""
@@ -374,6 +372,14 @@ public struct DeliverySettings: Sendable, Equatable {
         public var envelopeFrom: String
         public var bounceMaildir: String?
         public var helo: String
+
+        /// The relay account, its password read now from the first line of `passwordFile`
+        /// (without its line end, LF or CRLF, or surrounding blanks); nil without a username.
+        public func credentials() throws -> SMTPRelay.Credentials? {
+            guard let username, let passwordFile else { return nil }
+            let password = try String(contentsOfFile: passwordFile, encoding: .utf8).components(separatedBy: .newlines).first?.trimmingCharacters(in: .whitespaces) ?? ""
+            return SMTPRelay.Credentials(username: username, password: password)
+        }
     }
 
     /// nil: the languages built in.

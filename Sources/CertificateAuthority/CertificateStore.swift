@@ -189,12 +189,16 @@ public struct StoredCRL: Sendable {
     public let number: UInt64
     public let thisUpdate: Int64
     public let nextUpdate: Int64
+    /// The CRL parsed for path validation, once per stored CRL (the store's reads of the
+    /// current CRLs are cached per change); nil if OpenSSL cannot read it.
+    public let parsed: CertificateRevocationList?
 
     init(der: [UInt8], number: UInt64, thisUpdate: Int64, nextUpdate: Int64) {
         self.der = der
         self.number = number
         self.thisUpdate = thisUpdate
         self.nextUpdate = nextUpdate
+        parsed = try? CertificateRevocationList(derEncoded: der)
     }
 
     init(record bytes: [UInt8]) throws(CAError) {
@@ -207,6 +211,7 @@ public struct StoredCRL: Sendable {
         self.number = UInt64(number)
         self.thisUpdate = thisUpdate
         self.nextUpdate = nextUpdate
+        parsed = try? CertificateRevocationList(derEncoded: der)
     }
 
     var record: [UInt8] {

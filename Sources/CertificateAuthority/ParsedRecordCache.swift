@@ -7,12 +7,12 @@ import Synchronization
 /// appliance checks, while they change a few times a year. Reading the stored bytes is cheap;
 /// when they are the bytes last parsed, the parsed value is returned again. Keyed by the exact
 /// bytes, so a new CRL or a new hierarchy is parsed on its first read and never missed.
-public final class ParsedRecordCache<Value: Sendable>: Sendable {
+final class ParsedRecordCache<Value: Sendable>: Sendable {
     private let last = Mutex<(bytes: [UInt8], value: Value)?>(nil)
 
-    public init() {}
+    init() {}
 
-    public func value<E: Error>(for bytes: [UInt8], parse: ([UInt8]) throws(E) -> Value) throws(E) -> Value {
+    func value<E: Error>(for bytes: [UInt8], parse: ([UInt8]) throws(E) -> Value) throws(E) -> Value {
         if let cached = last.withLock({ $0 }), cached.bytes == bytes { return cached.value }
         let value = try parse(bytes)
         last.withLock { $0 = (bytes, value) }

@@ -57,9 +57,7 @@ public struct ServiceDeadline: Sendable, Equatable {
 
 extension Outbox {
     static func jobKey(_ id: String) -> [UInt8] { Array("job/".utf8) + Array(id.utf8) }
-    static func jobDueKey(_ due: Int64, _ id: String) -> [UInt8] {
-        Array("jobdue/".utf8) + (0..<8).map { UInt8(truncatingIfNeeded: UInt64(bitPattern: due) >> (56 - 8 * $0)) } + Array(id.utf8)
-    }
+    static func jobDueKey(_ due: Int64, _ id: String) -> [UInt8] { timeKey("jobdue/", due, id) }
 
     func schedule(_ job: ServiceDeadline) -> WriteBatch {
         var batch = WriteBatch()
@@ -87,26 +85,13 @@ extension Outbox {
 
     /// Every pending deadline of `service`.
     public func deadlines(service: String) throws(DeliveryError) -> [ServiceDeadline] {
-        let prefix = Self.jobKey(service + "|")
-        do {
-            return try database.scan(in: column, from: prefix, to: prefix + [0xFF]).map { pair throws(DeliveryError) in try ServiceDeadline(json: pair.value) }
-        } catch let error as DeliveryError {
-            throw error
-        } catch {
-            throw DeliveryError(.storage, "cannot read the deadlines of \(service): \(error)")
-        }
+        try values(under: Self.jobKey(service + "|")) { bytes throws(DeliveryError) in try ServiceDeadline(json: bytes) }
     }
 
     func dueDeadlines(at now: Int64, limit: Int = 64) throws(DeliveryError) -> [ServiceDeadline] {
-        let pairs: [KeyValue]
-        do {
-            pairs = try database.scan(in: column, from: Array("jobdue/".utf8), to: Self.jobDueKey(now, "") + [0xFF], limit: limit)
-        } catch {
-            throw DeliveryError(.storage, "cannot read the due deadlines: \(error)")
-        }
         var jobs: [ServiceDeadline] = []
-        for pair in pairs {
-            if let job = try job(String(decoding: pair.key.dropFirst(7 + 8), as: UTF8.self)) { jobs.append(job) }
+        for entry in try timeIndex("jobdue/", through: now, limit: limit) {
+            if let job = try job(entry.id) { jobs.append(job) }
         }
         return jobs
     }
@@ -198,24 +183,16 @@ extension Delivery {
             if let next { batch.append(contentsOf: outbox.schedule(next)) }
             return batch
         }
-        let outcome: Result<AppendReceipt, NotaryError>
-        do {
-            outcome = .success(try await notary.recordServiceEvent(serviceID: job.service, report, context: WriteContext(requester: nil, alongside: alongside)))
-        } catch {
-            outcome = .failure(error)
-        }
-        switch outcome {
-        case .success(let receipt):
+        switch try await recordEvent(report, service: job.service, alongside: alongside) {
+        case .recorded(let receipt):
             deadlineCounter.increment()
             logger.info("delivery: a deadline passed and was recorded", metadata: ["job": "\(job.id)", "seq": "\(receipt.seq)", "event": "\(report.event.rawValue)"])
             return true
-        case .failure(let error) where error.isClientError:
+        case .refused(let error):
             // The rules say otherwise (nothing makes service effective yet, a bounce undid the
             // notice): the deadline means nothing to record.
             try drop(job, because: "the notary refused \(report.event.rawValue): \(error)")
             return false
-        case .failure(let error):
-            throw DeliveryError(error)
         }
     }
 

@@ -283,11 +283,11 @@ public final class Delivery: Sendable {
             batch.append(contentsOf: extra)
             return batch
         }
-        do {
-            let receipt = try await notary.recordServiceEvent(serviceID: item.service, report, context: WriteContext(requester: nil, alongside: alongside))
+        switch try await recordEvent(report, service: item.service, alongside: alongside) {
+        case .recorded(let receipt):
             (state == .done ? sentCounter : failedCounter).increment()
             logger.info("delivery: \(log)", metadata: ["item": "\(item.id)", "seq": "\(receipt.seq)", "event": "\(report.event.rawValue)"])
-        } catch where error.isClientError {
+        case .refused(let error):
             // The notary will never take this event (a rule the service's events forbid): the
             // item cannot succeed, and sending again would not change that.
             var failed = item
@@ -295,9 +295,25 @@ public final class Delivery: Sendable {
             failed.lastError = "the notary refused \(report.event.rawValue): \(error)"
             try outbox.update(item, to: failed)
             logger.error("delivery: the notary refused an event; the item is given up", metadata: ["item": "\(item.id)", "error": "\(error)"])
+        }
+    }
+
+    enum Recorded {
+        case recorded(AppendReceipt)
+        /// The notary refused the event for good (the client's kind of error: a rule between
+        /// the service's events, an invalid record): nothing was written.
+        case refused(NotaryError)
+    }
+
+    /// Records `report` on `service` with the caller's writes in its batch. A refusal for good
+    /// is returned for the caller to settle its own item or job; a ledger or storage failure is
+    /// thrown, and the caller's item or job stays as it was, to be tried again (the event is
+    /// then recorded once).
+    func recordEvent(_ report: Notary.ServiceEventReport, service: String, alongside: @escaping @Sendable (UInt64) -> WriteBatch) async throws(DeliveryError) -> Recorded {
+        do {
+            return .recorded(try await notary.recordServiceEvent(serviceID: service, report, context: WriteContext(requester: nil, alongside: alongside)))
         } catch {
-            // The ledger or the database failed: the item stays `sending` and comes due again;
-            // the message may go out twice, the event is recorded once.
+            if error.isClientError { return .refused(error) }
             throw DeliveryError(error)
         }
     }
@@ -395,24 +411,14 @@ public final class Delivery: Sendable {
             for job in undone { batch.append(contentsOf: outbox.cancel(job)) }
             return batch
         }
-        // Through a Result: a `catch … where` on the notary's typed error crashes Swift 6.3.1's
-        // SILGen in this untyped function.
-        let outcome: Result<AppendReceipt, NotaryError>
-        do {
-            outcome = .success(try await notary.recordServiceEvent(serviceID: item.service, event, context: WriteContext(requester: nil, alongside: alongside)))
-        } catch {
-            outcome = .failure(error)
-        }
-        switch outcome {
-        case .success(let receipt):
+        switch try await recordEvent(event, service: item.service, alongside: alongside) {
+        case .recorded(let receipt):
             bounceCounter.increment()
             logger.info("delivery: a bounce recorded", metadata: ["item": "\(item.id)", "seq": "\(receipt.seq)", "status": "\(failure.status)"])
             return .recorded
-        case .failure(let error) where error.isClientError:
+        case .refused(let error):
             logger.error("delivery: the notary refused a bounce's failure event; set aside", metadata: ["item": "\(item.id)", "error": "\(error)"])
             return .handled
-        case .failure(let error):
-            throw error
         }
     }
 

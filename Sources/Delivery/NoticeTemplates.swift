@@ -1,4 +1,5 @@
 import Foundation
+import Records
 import Yams
 
 /// The wording of every notice, one file per language (`en.yaml`, `zh-Hans.yaml`, `es.yaml` in
@@ -63,7 +64,7 @@ public struct NoticeTemplates: Sendable {
     /// Templates given as text, for tests and for embedding.
     public init(texts: [String: [String: String]], source: String = "(given)") throws(LoadError) {
         for (language, entries) in texts {
-            guard Self.isLanguageTag(language) else { throw LoadError(file: language, reason: "the file name is not a BCP 47 language tag (en, zh-Hans, es)") }
+            guard LanguageTag.isValid(language) else { throw LoadError(file: language, reason: "the file name is not a BCP 47 language tag (en, zh-Hans, es)") }
             for key in Self.requiredKeys where entries[key] == nil {
                 throw LoadError(file: language, reason: "no \(key)")
             }
@@ -154,9 +155,4 @@ public struct NoticeTemplates: Sendable {
         return texts
     }
 
-    static func isLanguageTag(_ tag: String) -> Bool {
-        let subtags = tag.split(separator: "-", omittingEmptySubsequences: false)
-        guard let primary = subtags.first, (2...3).contains(primary.count), primary.allSatisfy({ $0.isASCII && $0.isLetter }) else { return false }
-        return subtags.dropFirst().allSatisfy { (1...8).contains($0.count) && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }
-    }
 }

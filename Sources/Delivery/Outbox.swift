@@ -115,8 +115,38 @@ public struct Outbox: Sendable {
     }
 
     static func itemKey(_ id: String) -> [UInt8] { Array("item/".utf8) + Array(id.utf8) }
-    static func dueKey(_ next: Int64, _ id: String) -> [UInt8] {
-        Array("due/".utf8) + (0..<8).map { UInt8(truncatingIfNeeded: UInt64(bitPattern: next) >> (56 - 8 * $0)) } + Array(id.utf8)
+    static func dueKey(_ next: Int64, _ id: String) -> [UInt8] { timeKey("due/", next, id) }
+
+    /// A key of a time index: `prefix`, the time (8 bytes big-endian ms, so keys sort by
+    /// time), the id.
+    static func timeKey(_ prefix: String, _ time: Int64, _ id: String) -> [UInt8] {
+        Array(prefix.utf8) + (0..<8).map { UInt8(truncatingIfNeeded: UInt64(bitPattern: time) >> (56 - 8 * $0)) } + Array(id.utf8)
+    }
+
+    /// The (time, id) pairs of the time index `prefix`, earliest first, up to `through`.
+    func timeIndex(_ prefix: String, through: Int64 = .max, limit: Int = .max) throws(DeliveryError) -> [(time: Int64, id: String)] {
+        let start = Array(prefix.utf8)
+        do {
+            return try database.scan(in: column, from: start, to: Self.timeKey(prefix, through, "") + [0xFF], limit: limit).map { pair in
+                let time = pair.key.dropFirst(start.count).prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                return (Int64(bitPattern: time), String(decoding: pair.key.dropFirst(start.count + 8), as: UTF8.self))
+            }
+        } catch {
+            throw DeliveryError(.storage, "cannot read the delivery index \(prefix): \(error)")
+        }
+    }
+
+    /// The values under `prefix`, each read by `decode`.
+    func values<T>(under prefix: [UInt8], _ decode: ([UInt8]) throws(DeliveryError) -> T) throws(DeliveryError) -> [T] {
+        let pairs: [KeyValue]
+        do {
+            pairs = try database.scan(in: column, from: prefix, to: prefix + [0xFF])
+        } catch {
+            throw DeliveryError(.storage, "cannot read the delivery records under \(String(decoding: prefix, as: UTF8.self)): \(error)")
+        }
+        var values: [T] = []
+        for pair in pairs { values.append(try decode(pair.value)) }
+        return values
     }
 
     /// The writes that put `item` in the outbox (for a batch of the caller's).
@@ -139,44 +169,22 @@ public struct Outbox: Sendable {
 
     /// Items of `service`, in id order.
     public func items(service: String) throws(DeliveryError) -> [Item] {
-        let prefix = Self.itemKey(service + "|")
-        do {
-            return try database.scan(in: column, from: prefix, to: prefix + [0xFF]).map { pair throws(DeliveryError) in try Item(json: pair.value) }
-        } catch let error as DeliveryError {
-            throw error
-        } catch {
-            throw DeliveryError(.storage, "cannot read the outbox of \(service): \(error)")
-        }
+        try values(under: Self.itemKey(service + "|")) { bytes throws(DeliveryError) in try Item(json: bytes) }
     }
 
     /// The items due at `now`, oldest first.
     public func due(at now: Int64, limit: Int = 64) throws(DeliveryError) -> [Item] {
-        let pairs: [KeyValue]
-        do {
-            pairs = try database.scan(in: column, from: Array("due/".utf8), to: Self.dueKey(now, "") + [0xFF], limit: limit)
-        } catch {
-            throw DeliveryError(.storage, "cannot read what is due in the outbox: \(error)")
-        }
         var items: [Item] = []
-        for pair in pairs {
-            let id = String(decoding: pair.key.dropFirst(4 + 8), as: UTF8.self)
-            if let item = try item(id) { items.append(item) }
+        for entry in try timeIndex("due/", through: now, limit: limit) {
+            if let item = try item(entry.id) { items.append(item) }
         }
         return items
     }
 
     /// How many items are not yet done or failed, and the earliest next attempt among them.
     func pending() throws(DeliveryError) -> (count: Int, earliest: Int64?) {
-        let pairs: [KeyValue]
-        do {
-            pairs = try database.scan(in: column, from: Array("due/".utf8), to: Array("due/".utf8) + [0xFF])
-        } catch {
-            throw DeliveryError(.storage, "cannot read the outbox: \(error)")
-        }
-        let earliest = pairs.first.map { pair in
-            pair.key.dropFirst(4).prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        }.map { Int64(bitPattern: $0) }
-        return (pairs.count, earliest)
+        let index = try timeIndex("due/")
+        return (index.count, index.first?.time)
     }
 
     /// Moves `item` to `state` with `next` as its next due time, as one write of its own (with

@@ -66,6 +66,15 @@ public struct SMTPEnvelope: Sendable {
         self.recipients = recipients
         self.envelopeID = envelopeID
     }
+
+    /// Whether `address` can be written in MAIL FROM or RCPT TO as it is: `local@domain` in
+    /// printable ASCII without angle brackets, at most 254 bytes (a CR, LF or bracket would
+    /// let an address write a command of its own).
+    public static func isMailbox(_ address: String) -> Bool {
+        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
+        return address.utf8.count <= 254 && parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty
+            && address.unicodeScalars.allSatisfy { $0.isASCII && $0.value > 0x20 && $0.value < 0x7F && $0 != "<" && $0 != ">" }
+    }
 }
 
 /// A message the relay took: its reply to the end of DATA, and how the session ran.
@@ -141,16 +150,11 @@ public enum SMTPClient {
     /// Addresses go into SMTP commands as they are: a CR, LF or angle bracket would let an
     /// address write a command of its own.
     static func checkEnvelope(_ envelope: SMTPEnvelope) throws(SMTPError) {
-        func valid(_ address: String, emptyAllowed: Bool) -> Bool {
-            if address.isEmpty { return emptyAllowed }
-            return address.utf8.count <= 254 && address.contains("@")
-                && address.unicodeScalars.allSatisfy { $0.isASCII && $0.value > 0x20 && $0.value < 0x7F && $0 != "<" && $0 != ">" }
-        }
-        guard valid(envelope.sender, emptyAllowed: true) else {
+        guard envelope.sender.isEmpty || SMTPEnvelope.isMailbox(envelope.sender) else {
             throw SMTPError(.rejected, at: .mailFrom, "the sender \(envelope.sender.debugDescription) is not an ASCII mailbox")
         }
         guard !envelope.recipients.isEmpty else { throw SMTPError(.rejected, at: .recipient, "no recipient") }
-        for recipient in envelope.recipients where !valid(recipient, emptyAllowed: false) {
+        for recipient in envelope.recipients where !SMTPEnvelope.isMailbox(recipient) {
             throw SMTPError(.rejected, at: .recipient, "the recipient \(recipient.debugDescription) is not an ASCII mailbox")
         }
         if let id = envelope.envelopeID, id.isEmpty || id.utf8.count > 100 || !id.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F }) {

@@ -114,12 +114,7 @@ struct ServiceOpening {
         let members = try Field.object(value, at: path, required: ["languages", "channels", "institution", "link"])
         var languages: [String] = []
         for (index, item) in try Field.array(members["languages"], at: path + ".languages", minimum: 1, maximum: 10).enumerated() {
-            let tag = try Field.string(item, at: path + ".languages[\(index)]", maximumLength: 35)
-            let subtags = tag.split(separator: "-", omittingEmptySubsequences: false)
-            guard let first = subtags.first, (2...3).contains(first.count), subtags.allSatisfy({ (1...8).contains($0.count) && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }) else {
-                throw RecordError(.schema, "\(path).languages[\(index)] \"\(tag)\" is not a BCP 47 language tag")
-            }
-            languages.append(tag)
+            languages.append(try Field.languageTag(item, at: path + ".languages[\(index)]"))
         }
         var channels: [ServiceChannel] = []
         for (index, item) in try Field.array(members["channels"], at: path + ".channels", minimum: 1, maximum: ServiceChannel.allCases.count).enumerated() {

@@ -195,12 +195,7 @@ func openDelivery(configuration: DeliverySettings, notary: Notary, dataDirectory
     let templates = try configuration.noticesDirectory.map { directory throws(NoticeTemplates.LoadError) in try NoticeTemplates(directory: directory) } ?? NoticeTemplates.embedded()
     var email: EmailSettings?
     if let settings = configuration.email {
-        var credentials: SMTPRelay.Credentials?
-        if let username = settings.username, let file = settings.passwordFile {
-            // The first line, without its line end (LF or CRLF) or surrounding blanks.
-            let password = try String(contentsOfFile: file, encoding: .utf8).components(separatedBy: .newlines).first?.trimmingCharacters(in: .whitespaces) ?? ""
-            credentials = SMTPRelay.Credentials(username: username, password: password)
-        }
+        let credentials = try settings.credentials()
         email = EmailSettings(
             relay: SMTPRelay(host: settings.host, port: settings.port, security: settings.security, trustRoots: settings.caFile, credentials: credentials, heloName: settings.helo),
             from: MailMessage.Address(settings.from, name: settings.fromName.isEmpty ? nil : settings.fromName),

@@ -21,8 +21,6 @@ public final class Notary: Sendable {
     /// One writer at a time per service, so that each event links to the one really before it.
     let serviceWriters = KeyedSerializer()
     let clock: @Sendable () -> Int64
-    /// The CA's current CRLs, parsed once per issue of them rather than once per signature.
-    let parsedCRLs = ParsedRecordCache<[CertificateRevocationList]>()
 
     public init(ledger: Ledger, database: Database, clock: @escaping @Sendable () -> Int64 = LedgerTime.nowMilliseconds) throws(NotaryError) {
         self.ledger = ledger
@@ -51,11 +49,8 @@ public final class Notary: Sendable {
             guard let hierarchy = try certificates.hierarchy() else {
                 throw NotaryError(.storage, "this data directory has no CA yet: run `notarium ca init` or start notariumd once")
             }
-            let crls = [try certificates.currentCRL()?.der, try certificates.currentRootCRL()?.der].compactMap { $0 }
-            let parsed = parsedCRLs.value(for: crls.flatMap { [UInt8](String($0.count).utf8) + [0x3A] + $0 }) { _ in
-                crls.compactMap { try? CertificateRevocationList(derEncoded: $0) }
-            }
-            return CAMaterial(hierarchy: hierarchy, crls: crls, parsedCRLs: parsed)
+            let current = [try certificates.currentCRL(), try certificates.currentRootCRL()].compactMap { $0 }
+            return CAMaterial(hierarchy: hierarchy, crls: current.map(\.der), parsedCRLs: current.compactMap(\.parsed))
         } catch let error as CAError {
             throw NotaryError(.storage, "the CA's records are unreadable: \(error.reason)")
         } catch let error as NotaryError {

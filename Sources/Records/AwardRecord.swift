@@ -139,14 +139,7 @@ public struct AwardRecord: Sendable, Equatable {
     }
 
     static func language(_ value: JSONValue?, at path: String) throws(RecordError) -> String {
-        let tag = try Field.string(value, at: path, maximumLength: 35)
-        let subtags = tag.split(separator: "-", omittingEmptySubsequences: false)
-        let valid = subtags.enumerated().allSatisfy { index, subtag in
-            let letters = subtag.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || (index > 0 && ("0"..."9").contains($0)) }
-            return letters && (index == 0 ? (2...3).contains(subtag.count) : (1...8).contains(subtag.count))
-        }
-        guard valid else { throw RecordError(.schema, "\(path) \"\(tag)\" is not a BCP 47 language tag (en, zh-Hans, pt-BR)") }
-        return tag
+        try Field.languageTag(value, at: path)
     }
 
     /// The tribunal's rule: every authentic version carries one signature from each of
@@ -184,5 +177,27 @@ public struct AwardRecord: Sendable, Equatable {
             }
             tribunal = tribunal ?? (version.language, distinct)
         }
+    }
+}
+
+/// BCP 47 language tags as records, notices and delivery plans take them: a primary subtag of
+/// 2–3 letters, then subtags of 1–8 letters or digits (`en`, `zh-Hans`, `pt-BR`, `es-419`).
+public enum LanguageTag {
+    public static func isValid(_ tag: String) -> Bool {
+        guard tag.utf8.count <= 35 else { return false }
+        let subtags = tag.split(separator: "-", omittingEmptySubsequences: false)
+        return subtags.enumerated().allSatisfy { index, subtag in
+            let letters = subtag.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || (index > 0 && ("0"..."9").contains($0)) }
+            return letters && (index == 0 ? (2...3).contains(subtag.count) : (1...8).contains(subtag.count))
+        }
+    }
+}
+
+extension Field {
+    /// A member that must be a BCP 47 language tag (`LanguageTag`).
+    public static func languageTag(_ value: JSONValue?, at path: String) throws(RecordError) -> String {
+        let tag = try Field.string(value, at: path, maximumLength: 35)
+        guard LanguageTag.isValid(tag) else { throw RecordError(.schema, "\(path) \"\(tag)\" is not a BCP 47 language tag (en, zh-Hans, pt-BR)") }
+        return tag
     }
 }

@@ -220,6 +220,10 @@ struct ConfigurationTests {
         let email = try #require(set.delivery.email)
         #expect(email.host == "mail.example.org" && email.port == 587 && email.security == .starttls && email.username == "notarium" && email.passwordFile == password)
         #expect(email.envelopeFrom == "notices@example.org" && email.fromName == "Notarium" && !email.helo.isEmpty)
+        // The password is the file's first line, whatever its line end.
+        #expect(try email.credentials()?.password == "s3cret")
+        try "s3cret \r\nsecond line\r\n".write(toFile: password, atomically: true, encoding: .utf8)
+        #expect(try email.credentials()?.password == "s3cret" && email.credentials()?.username == "notarium")
         let badNotices = directory.file("notices")
         try FileManager.default.createDirectory(atPath: badNotices, withIntermediateDirectories: true)
         try "language-name: English\n".write(toFile: badNotices + "/en.yaml", atomically: true, encoding: .utf8)

@@ -304,6 +304,41 @@ struct DeliveryTests {
         #expect(relay.delivered() == 0)
     }
 
+    @Test("an answer dated after the window's end does not cancel its expiry: the expiry and the deemed service are still recorded")
+    func lateAnswer() async throws {
+        let fixture = try await Fixture()
+        let relay = try MailRelay(fixture.directory)
+        let delivery = try fixture.delivery(relayPort: relay.port)
+        _ = try await fixture.serve(delivery, service: "SVC-G", email: "ann@example.test", languages: ["en"])
+        await delivery.runDue()
+        let job = try #require(try delivery.deadlines(service: "SVC-G").first)
+        // The dispatcher was held up past the end; an acceptance arrives after it, before the job runs.
+        fixture.clock.set(job.due + 60_000)
+        _ = try await fixture.notary.recordServiceEvent(serviceID: "SVC-G", Notary.ServiceEventReport(
+            event: .consignmentAcceptance, channel: .email, identification: Identification(method: .oneTimeCode, session: "s-1")))
+        fixture.clock.advance(60_000)
+        #expect(await delivery.runDeadlines() == 2)
+        let events = try fixture.events("SVC-G")
+        #expect(events.map(\.event) == [.submissionAcceptance, .consignmentNotification, .consignmentAcceptance, .acceptanceRejectionExpiry, .serviceDeemedEffective])
+        #expect(events.last?.effective == EffectiveService(at: job.due, basis: .acceptanceWindow, channel: .email))
+    }
+
+    @Test("an item that cannot be worked (its address erased) waits an hour and holds up nothing; nothing is recorded")
+    func unworkableItemWaits() async throws {
+        let fixture = try await Fixture()
+        let relay = try MailRelay(fixture.directory)
+        let delivery = try fixture.delivery(relayPort: relay.port)
+        _ = try await fixture.serve(delivery, service: "SVC-H", email: "ann@example.test", languages: ["en"])
+        _ = try fixture.notary.recipients.erase(service: "SVC-H")
+        _ = try await fixture.serve(delivery, service: "SVC-I", email: "bo@example.test", languages: ["en"])
+        #expect(await delivery.runDue() == 2)
+        let stuck = try #require(try delivery.items(service: "SVC-H").first)
+        #expect(stuck.state == .pending && stuck.next >= fixture.clock.read() + 3_600_000, "\(stuck)")
+        #expect(try delivery.items(service: "SVC-I").first?.state == .done, "the item behind it went out")
+        #expect(try fixture.events("SVC-H").count == 1 && relay.delivered() == 1)
+        #expect(await delivery.runDue() == 0)
+    }
+
     @Test("a plan that names a channel without a recipient, or no push channel, is refused and nothing is opened")
     func badPlans() async throws {
         let fixture = try await Fixture()

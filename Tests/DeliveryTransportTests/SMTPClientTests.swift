@@ -130,6 +130,21 @@ struct SMTPClientTests {
         }
     }
 
+    @Test("STARTTLS injection (CVE-2011-0411): a reply sent in clear with the relay's 220 is refused before the handshake, and nothing is sent")
+    func startTLSInjection() async throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("injecting_relay.py").path
+        let relay = try BackgroundProcess("/usr/bin/env", ["python3", script])
+        defer { relay.signal(SIGKILL); relay.waitForExit() }
+        let line = try #require(relay.waitForOutputLine(containing: "listening", timeout: 30))
+        let port = try #require(Int(line.split(separator: " ").last ?? ""))
+        let directory = TemporaryDirectory()
+        let certificate = try Certificate(directory, name: "relay")
+        let error = await caught(SMTPError.self) {
+            _ = try await Self.sendNotice(via: SMTPRelay(host: "127.0.0.1", port: port, security: .starttls, trustRoots: certificate.certificate, serverName: "localhost", heloName: "notarium.test", timeoutSeconds: 10))
+        }
+        #expect(error?.code == .protocolViolation && error?.stage == .starttls, "\(String(describing: error))")
+    }
+
     @Test("wrong password: auth-failed with the relay's 535; credentials over a plain connection: auth-unavailable, never sent")
     func authFailures() async throws {
         let directory = TemporaryDirectory()
