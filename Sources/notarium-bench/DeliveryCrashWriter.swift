@@ -26,7 +26,7 @@ func deliveryCrashWriter(path: String, port: Int, notices: String, services: Int
     _ = try await data.openTSA(configuration: configuration, authority: authority, create: true, logger: logger)
     let notary = try Notary(ledger: ledger, database: data.database, clock: clock)
     let email = EmailSettings(
-        relay: SMTPRelay(host: "127.0.0.1", port: port, security: .none, heloName: "notarium.test", timeoutSeconds: 10),
+        relay: SMTPRelay(host: "127.0.0.1", port: port, security: .none, heloName: "notarium.test", timeoutSeconds: 60),
         from: .init("notices@notarium.test", name: "Notices"), envelopeSender: "bounces@notarium.test", messageIDDomain: "notarium.test")
     let delivery = try Delivery(notary: notary, database: data.database, templates: try NoticeTemplates(directory: notices), email: email, logger: logger,
                                 firstRetryMilliseconds: 200, clock: clock)

@@ -55,7 +55,7 @@ struct DeliveryTests {
             var logger = Logger(label: "delivery")
             logger.logLevel = .error
             let email = relayPort.map {
-                EmailSettings(relay: custom ?? SMTPRelay(host: "127.0.0.1", port: $0, security: .none, heloName: "notarium.test", timeoutSeconds: 10),
+                EmailSettings(relay: custom ?? SMTPRelay(host: "127.0.0.1", port: $0, security: .none, heloName: "notarium.test", timeoutSeconds: 60),
                               from: .init("notices@notarium.test", name: "CIETAC Notices"), envelopeSender: envelopeSender, messageIDDomain: "notarium.test")
             }
             let clock = self.clock
@@ -89,7 +89,8 @@ struct DeliveryTests {
 
         #expect(await delivery.runDue() == 1)
         let received = try relay.messages(for: "li.wei@example.test")
-        try #require(received.count == 1)
+        let afterPass = try delivery.items(service: "SVC-1").first
+        try #require(received.count == 1, "the item after one pass: \(String(describing: afterPass)); relay: \(relay.process.standardError.suffix(2000))")
         #expect(received[0]["subject"] as? String == "送达通知：案件 ODR/2026/0042（CIETAC）")
         #expect(received[0]["language"] as? String == "zh-Hans")
         let text = received[0]["text"] as? String ?? ""
@@ -294,7 +295,7 @@ struct DeliveryTests {
         let relay = try MailRelay(fixture.directory, tls: "starttls", certificate: certificate, auth: "notarium:right")
         let delivery = try fixture.delivery(relayPort: relay.port, relay: SMTPRelay(
             host: "127.0.0.1", port: relay.port, security: .starttls, trustRoots: certificate.certificate, serverName: "localhost",
-            credentials: .init(username: "notarium", password: "wrong"), heloName: "notarium.test", timeoutSeconds: 10))
+            credentials: .init(username: "notarium", password: "wrong"), heloName: "notarium.test", timeoutSeconds: 60))
         _ = try await fixture.serve(delivery, service: "SVC-F", email: "ann@example.test", languages: ["en"])
         #expect(await delivery.runDue() == 1)
         #expect(try fixture.events("SVC-F").map(\.event) == [.submissionAcceptance])

@@ -80,6 +80,17 @@ struct DeliveryAPITests {
         #expect((mail?["text"] as? String)?.contains("https://odr.example.org/cases/0042/notice") == true)
         #expect(mail?["from"] as? String == "CIETAC Notices <notices@notarium.test>")
 
+        // A service whose identifier has '/' and ':' (opened without a plan): its bundle's file
+        // name has neither, and a method the path does not have is 405 with Allow.
+        var plain = opening
+        plain["service"] = "ODR/2026/1:1"
+        plain["delivery"] = nil
+        #expect(try post(plain, "plain").status == 201)
+        let exported = try APITests.curlTLS(appliance.apiURL + "/v1/services/ODR%2F2026%2F1%3A1/bundle", operator: clerk, ca: ca, [])
+        #expect(exported.status == 200 && exported.headers.lowercased().contains("filename=\"service-odr_2026_1_1.bundle.json\""), "\(exported.headers)")
+        let query = try APITests.curlTLS(appliance.apiURL + "/v1/services", operator: clerk, ca: ca, ["-X", "QUERY"])
+        #expect(query.status == 405 && query.headers.lowercased().contains("allow: "), "\(query.status) \(query.headers)")
+
         // What the operator sees: one notice sent, nothing waiting.
         var metrics = ""
         let metricsDeadline = Date().addingTimeInterval(10)
