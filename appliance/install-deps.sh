@@ -20,7 +20,9 @@ if [[ "${1:-}" == "--test" ]]; then
   # an independent verifier of ledger proofs and checkpoint notes (sumdb/tlog, sumdb/note).
   # postfix: a real mail server on loopback for the e-mail tests (its own private instance,
   # started by the tests; installed with "No configuration", so no system mail service runs).
-  packages+=(curl python3 systemd golang-go golang-golang-x-mod-dev postfix)
+  # chromium and chromium-driver: a real headless browser that opens the recipient portal;
+  # fonts-wqy-microhei: a CJK font, so that its screenshots of a Chinese page can be read.
+  packages+=(curl python3 systemd golang-go golang-golang-x-mod-dev postfix chromium chromium-driver fonts-wqy-microhei)
 fi
 
 missing=()
@@ -95,6 +97,14 @@ if $with_tests; then
     python3 -m pip install --quiet aiosmtpd 2>/dev/null \
       || python3 -m pip install --quiet --break-system-packages aiosmtpd
     python3 -c 'import aiosmtpd.controller' || { echo "notarium: aiosmtpd is not importable by $(command -v python3)" >&2; exit 1; }
+  fi
+  # selenium: drives Debian's headless chromium through the recipient portal (the page a
+  # recipient sees on a phone), and takes its screenshots.
+  if ! python3 -c 'import selenium.webdriver' 2>/dev/null; then
+    echo "notarium: installing selenium for the recipient portal's browser test"
+    python3 -m pip install --quiet selenium 2>/dev/null \
+      || python3 -m pip install --quiet --break-system-packages selenium
+    python3 -c 'import selenium.webdriver' || { echo "notarium: selenium is not importable by $(command -v python3)" >&2; exit 1; }
   fi
   # rfc3161-client (Trail of Bits): an independent RFC 3161 client and verifier with a strict
   # DER parser, for the TSA interoperability tests.

@@ -278,7 +278,41 @@ public struct ApplianceConfiguration: Sendable, Equatable {
                 passwordFile: passwordFile.isEmpty ? nil : passwordFile, from: from, fromName: try string(.deliveryEmailFromName) ?? "",
                 envelopeFrom: envelope, bounceMaildir: maildir.isEmpty ? nil : maildir, helo: helo.isEmpty ? hostName() : helo)
         }
-        let delivery = DeliverySettings(noticesDirectory: notices.isEmpty ? nil : notices, email: email)
+        let portalBase = try string(.deliveryPortalBaseURL) ?? ""
+        guard portalBase.isEmpty || (portalBase.hasPrefix("https://") && URL(string: portalBase)?.host != nil && !portalBase.hasSuffix("/")) else {
+            throw invalid(.deliveryPortalBaseURL, portalBase, "expected https://host[:port] without a trailing /")
+        }
+        let retentionDaysText = try string(.deliveryDocumentsRetentionDays) ?? ""
+        guard let retentionDays = Int(retentionDaysText), (1...3650).contains(retentionDays) else {
+            throw invalid(.deliveryDocumentsRetentionDays, retentionDaysText, "expected whole days from 1 to 3650")
+        }
+        var sms: DeliverySettings.SMS?
+        let gatewayURL = try string(.deliverySMSGatewayURL) ?? ""
+        if !gatewayURL.isEmpty {
+            guard let url = URL(string: gatewayURL), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
+                throw invalid(.deliverySMSGatewayURL, gatewayURL, "expected an http or https URL")
+            }
+            func secretFile(_ key: ConfigurationKey) throws(ConfigurationError) -> String {
+                let path = try string(key) ?? ""
+                guard !path.isEmpty, FileManager.default.isReadableFile(atPath: path),
+                      let first = (try? String(contentsOfFile: path, encoding: .utf8))?.components(separatedBy: .newlines).first?.trimmingCharacters(in: .whitespaces),
+                      !first.isEmpty else {
+                    throw invalid(key, path, "delivery.sms.gateway-url is set, so this needs a readable file whose first line is the secret")
+                }
+                return path
+            }
+            let caFile = try string(.deliverySMSCAFile) ?? ""
+            guard caFile.isEmpty || FileManager.default.isReadableFile(atPath: caFile) else { throw invalid(.deliverySMSCAFile, caFile, "not a readable file") }
+            let callback = try string(.deliverySMSCallbackURL) ?? ""
+            guard callback.isEmpty || callback.hasPrefix("https://") || callback.hasPrefix("http://") else {
+                throw invalid(.deliverySMSCallbackURL, callback, "expected an http or https URL")
+            }
+            sms = DeliverySettings.SMS(gatewayURL: gatewayURL, tokenFile: try secretFile(.deliverySMSTokenFile), sender: try string(.deliverySMSSender) ?? "",
+                                       reportSecretFile: try secretFile(.deliverySMSReportSecretFile), callbackURL: callback.isEmpty ? nil : callback,
+                                       caFile: caFile.isEmpty ? nil : caFile)
+        }
+        let delivery = DeliverySettings(noticesDirectory: notices.isEmpty ? nil : notices, email: email, sms: sms,
+                                        portalBaseURL: portalBase.isEmpty ? nil : portalBase, documentRetentionDays: retentionDays)
 
         return ApplianceConfiguration(
             dataDirectory: data, listen: listen, logLevel: level, logFormat: format, sealKeyFile: sealKeyFile,
@@ -386,6 +420,28 @@ public struct DeliverySettings: Sendable, Equatable {
     public var noticesDirectory: String?
     /// nil: no e-mail is sent.
     public var email: Email?
+
+    /// The SMS gateway (docs/delivery.md §11).
+    public struct SMS: Sendable, Equatable {
+        public var gatewayURL: String
+        public var tokenFile: String
+        public var sender: String
+        public var reportSecretFile: String
+        public var callbackURL: String?
+        public var caFile: String?
+
+        /// The first line of `path`, trimmed: the token and the report secret are kept in files
+        /// so that they are never in the configuration or the environment.
+        public static func secret(_ path: String) throws -> String {
+            try String(contentsOfFile: path, encoding: .utf8).components(separatedBy: .newlines).first?.trimmingCharacters(in: .whitespaces) ?? ""
+        }
+    }
+
+    /// nil: no SMS is sent.
+    public var sms: SMS? = nil
+    /// nil: the API listener's own address.
+    public var portalBaseURL: String? = nil
+    public var documentRetentionDays: Int = 90
 }
 
 /// A configuration that cannot be used, named by key and source.

@@ -82,6 +82,23 @@ public enum ConfigurationKey: String, CaseIterable, Sendable {
     case deliveryEmailBounceMaildir = "delivery.email.bounce-maildir"
     /// The name given in EHLO and on the right of every Message-ID; empty: this host's name.
     case deliveryEmailHelo = "delivery.email.helo"
+    /// The recipient portal's public base (`https://host[:port]`); empty: the API listener's
+    /// own address (docs/delivery.md §13).
+    case deliveryPortalBaseURL = "delivery.portal.base-url"
+    /// Days a service's documents are held (encrypted) after its opening.
+    case deliveryDocumentsRetentionDays = "delivery.documents.retention-days"
+    /// The SMS gateway's send URL (docs/delivery.md §11); empty: no SMS is sent.
+    case deliverySMSGatewayURL = "delivery.sms.gateway-url"
+    /// A file holding the gateway's bearer token (its first line).
+    case deliverySMSTokenFile = "delivery.sms.token-file"
+    /// The sender name or number the gateway shows.
+    case deliverySMSSender = "delivery.sms.sender"
+    /// A file holding the secret the gateway signs its delivery reports with (its first line).
+    case deliverySMSReportSecretFile = "delivery.sms.report-secret-file"
+    /// Where the gateway posts delivery reports; empty: the portal's base and `/delivery/sms/reports`.
+    case deliverySMSCallbackURL = "delivery.sms.callback-url"
+    /// A PEM file of the certificates that may anchor an https gateway's chain; empty: the system's.
+    case deliverySMSCAFile = "delivery.sms.ca-file"
 
     /// The embedded default; nil when the default derives from another key.
     public var defaultValue: String? {
@@ -123,6 +140,14 @@ public enum ConfigurationKey: String, CaseIterable, Sendable {
         case .deliveryEmailEnvelopeFrom: ""
         case .deliveryEmailBounceMaildir: ""
         case .deliveryEmailHelo: ""
+        case .deliveryPortalBaseURL: ""
+        case .deliveryDocumentsRetentionDays: "90"
+        case .deliverySMSGatewayURL: ""
+        case .deliverySMSTokenFile: ""
+        case .deliverySMSSender: "Notarium"
+        case .deliverySMSReportSecretFile: ""
+        case .deliverySMSCallbackURL: ""
+        case .deliverySMSCAFile: ""
         }
     }
 

@@ -23,7 +23,7 @@ public final class DataDirectory: Sendable {
     public static let formatVersion = 1
     /// Column families every data directory has.
     static let columnFamilies = ["meta"] + LedgerStorage.columnFamilies + CertificateStore.columnFamilies + TimeStampAuthority.columnFamilies
-        + ValidationStore.columnFamilies + [RecordIndex.family, RecipientVault.family, AccessList.family, ServerIdentity.family, IdempotencyStore.family, Outbox.family]
+        + ValidationStore.columnFamilies + [RecordIndex.family, RecipientVault.family, AccessList.family, ServerIdentity.family, IdempotencyStore.family, Outbox.family, DocumentVault.family]
 
     public let path: String
     public let database: Database

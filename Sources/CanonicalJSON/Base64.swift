@@ -11,6 +11,21 @@ public enum Base64 {
         return table
     }()
 
+    /// The base64url alphabet (RFC 4648 §5), as bytes.
+    public static let urlAlphabet: Set<UInt8> = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// base64url without padding (RFC 4648 §5): for tokens in URLs and cookies.
+    public static func encodeURL(_ bytes: [UInt8]) -> String {
+        String(encode(bytes).compactMap { character -> Character? in
+            switch character {
+            case "+": "-"
+            case "/": "_"
+            case "=": nil
+            default: character
+            }
+        })
+    }
+
     public static func encode(_ bytes: [UInt8]) -> String {
         var output: [UInt8] = []
         output.reserveCapacity((bytes.count + 2) / 3 * 4)

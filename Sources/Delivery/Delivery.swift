@@ -28,20 +28,48 @@ public struct EmailSettings: Sendable {
     }
 }
 
+/// How the appliance sends SMS: through which gateway, and the secret its delivery reports are
+/// signed with (docs/delivery.md §11).
+public struct SMSSettings: Sendable {
+    public var gateway: SMSGateway
+    /// The HMAC-SHA-256 key of the gateway's delivery reports.
+    public var reportSecret: SecureBytes
+    /// Where the gateway posts its reports (`…/delivery/sms/reports` on the API listener).
+    public var callbackURL: String?
+    /// How long a message the gateway took may wait for its delivery report before it is
+    /// recorded as not delivered (the gateway gave up, or never reports for that network).
+    public var reportWaitMilliseconds: Int64
+
+    public init(gateway: SMSGateway, reportSecret: SecureBytes, callbackURL: String?, reportWaitMilliseconds: Int64 = 48 * 3_600_000) {
+        self.gateway = gateway
+        self.reportSecret = reportSecret
+        self.callbackURL = callbackURL
+        self.reportWaitMilliseconds = reportWaitMilliseconds
+    }
+}
+
 /// Serving documents: opens a service with its delivery plan and first notice in one batch,
 /// then works the outbox, turning what each transport reports into the service's ledger events
 /// (docs/delivery.md §5). The events are the notary's; this class decides when to ask for them.
 public final class Delivery: Sendable {
     let notary: Notary
     let outbox: Outbox
-    let templates: NoticeTemplates
+    public let templates: NoticeTemplates
     let email: EmailSettings?
+    let sms: SMSSettings?
+    /// The recipient portal; nil: notices carry the plan's own link (the platform's).
+    let portal: PortalSettings?
+    /// The documents served, encrypted at rest; nil: the appliance holds none.
+    public let vault: DocumentVault?
     let clock: @Sendable () -> Int64
     let logger: Logger
     /// The wait before the second attempt; it doubles with each attempt after, up to an hour.
     let firstRetryMilliseconds: Int64
     /// One pass over the outbox at a time: two would send an item twice.
     let passing = Mutex<Bool>(false)
+    /// The portal's base when it is the API listener's own address (`portalListening(at:)`).
+    let boundPortalBase = Mutex<String?>(nil)
+    let lastSweep = Mutex<Int64>(0)
     /// For the operator (GET /metrics, docs/operations.md): what waits, how late the oldest is,
     /// and what happened to each notice, bounce and deadline.
     let pendingGauge = Gauge(label: "notarium_delivery_outbox_pending")
@@ -51,6 +79,8 @@ public final class Delivery: Sendable {
     let retryCounter = Counter(label: "notarium_delivery_retries_total")
     let bounceCounter = Counter(label: "notarium_delivery_bounces_total")
     let deadlineCounter = Counter(label: "notarium_delivery_deadline_events_total")
+    let wrongCodeCounter = Counter(label: "notarium_portal_wrong_codes_total")
+    let smsReportCounter = Counter(label: "notarium_delivery_sms_reports_total")
 
     /// Attempts after which a notice that keeps failing for a passing reason is given up, and
     /// the wait before each (30 s, doubling, at most an hour): about a day in all.
@@ -58,7 +88,8 @@ public final class Delivery: Sendable {
     public static let defaultFirstRetryMilliseconds: Int64 = 30_000
     static let longestRetryMilliseconds: Int64 = 3_600_000
 
-    public init(notary: Notary, database: Database, templates: NoticeTemplates, email: EmailSettings?, logger: Logger,
+    public init(notary: Notary, database: Database, templates: NoticeTemplates, email: EmailSettings?, sms: SMSSettings? = nil,
+                portal: PortalSettings? = nil, vault: DocumentVault? = nil, logger: Logger,
                 firstRetryMilliseconds: Int64 = Delivery.defaultFirstRetryMilliseconds,
                 clock: @escaping @Sendable () -> Int64 = LedgerTime.nowMilliseconds) throws(DeliveryError) {
         self.firstRetryMilliseconds = firstRetryMilliseconds
@@ -66,6 +97,9 @@ public final class Delivery: Sendable {
         self.outbox = try Outbox(database: database)
         self.templates = templates
         self.email = email
+        self.sms = sms
+        self.portal = portal
+        self.vault = vault
         self.clock = clock
         self.logger = logger
     }
@@ -89,15 +123,29 @@ public final class Delivery: Sendable {
         guard let first = plan.channels.first(where: DeliveryPlan.pushChannels.contains) else {
             throw DeliveryError(.invalidPlan, "the plan names no channel a notice is pushed on (email, sms)")
         }
-        guard !plan.institution.isEmpty, plan.institution.count <= 200, !plan.link.isEmpty, plan.link.count <= 2000, plan.languages.count <= 10 else {
-            throw DeliveryError(.invalidPlan, "a plan needs the institution's name (at most 200 characters), a link (at most 2,000) and at most 10 languages")
+        let throughPortal = plan.channels.contains(.portal)
+        guard !plan.institution.isEmpty, plan.institution.count <= 200, throughPortal || !plan.link.isEmpty, plan.link.count <= 2000, plan.languages.count <= 10 else {
+            throw DeliveryError(.invalidPlan, "a plan needs the institution's name (at most 200 characters), a link (at most 2,000) unless it serves through the portal, and at most 10 languages")
+        }
+        var holds = WriteBatch()
+        if throughPortal {
+            guard let portal, let vault else {
+                throw DeliveryError(.invalidPlan, "the plan serves through the portal, and this appliance has no portal (delivery.portal.base-url)")
+            }
+            for part in parts where try !vault.holds(Self.vaultName(part)) {
+                throw DeliveryError(.documentMissing, "part \(part.name): this appliance does not hold the document with SHA-256 \(Self.vaultName(part)); upload it first (PUT /v1/documents/{sha256})")
+            }
+            holds.append(contentsOf: portalLinkBatch(service: serviceID, portal: portal, opened: clock()))
+            for part in parts { holds.append(contentsOf: vault.hold(Self.vaultName(part), for: serviceID, until: clock() + vault.retentionMilliseconds)) }
         }
         let item = Outbox.Item(id: Self.itemID(serviceID, first, .notice), service: serviceID, channel: first, kind: .notice, next: clock())
         let outbox = self.outbox
         let caller = context.alongside
+        let opening = holds
         let alongside: @Sendable (UInt64) -> WriteBatch = { seq in
             var batch = outbox.enqueue(item)
             batch.put(Outbox.planKey(serviceID), plan.json.canonicalBytes, in: outbox.column)
+            batch.append(contentsOf: opening)
             if let caller { batch.append(contentsOf: caller(seq)) }
             return batch
         }
@@ -159,9 +207,21 @@ public final class Delivery: Sendable {
 
     func work(_ item: Outbox.Item) async {
         do {
+            if item.kind == .reminder, let reason = try reminderNotNeeded(item) {
+                var finished = item
+                finished.state = .done
+                finished.lastError = "not sent: \(reason)"
+                try outbox.update(item, to: finished)
+                logger.info("delivery: a reminder is not needed", metadata: ["item": "\(item.id)", "reason": "\(reason)"])
+                return
+            }
             switch item.channel {
+            case .sms where item.state == .sent && sms != nil:
+                try await reportMissing(item)
             case .email where email != nil:
                 try await sendEmail(item, settings: email!)
+            case .sms where sms != nil:
+                try await sendSMS(item, settings: sms!)
             default:
                 // No transport for this channel here: look again later rather than fail the
                 // recipient for the appliance's configuration.
@@ -175,7 +235,7 @@ public final class Delivery: Sendable {
             // Whatever failed (a plan or an address gone, storage), the item waits an hour
             // rather than coming due again at once and holding up the items behind it.
             logger.error("delivery: an outbox item could not be worked on; it waits an hour", metadata: ["item": "\(item.id)", "error": "\(error)"])
-            if let current = try? outbox.item(item.id), current.state == .pending || current.state == .sending {
+            if let current = try? outbox.item(item.id), current.state == .pending || current.state == .sending || current.state == .sent {
                 var later = current
                 later.next = clock() + Self.longestRetryMilliseconds
                 later.lastError = "\(error)"
@@ -184,12 +244,8 @@ public final class Delivery: Sendable {
         }
     }
 
-    /// The wait before attempt `attempts + 1`.
-    func backoff(afterAttempts attempts: Int) -> Int64 {
-        min(Self.longestRetryMilliseconds, firstRetryMilliseconds << Int64(min(max(attempts - 1, 0), 20)))
-    }
-
-    func sendEmail(_ item: Outbox.Item, settings: EmailSettings) async throws(DeliveryError) {
+    /// What sending `item` needs: its plan, the service's events so far, and the address.
+    func prepare(_ item: Outbox.Item) throws(DeliveryError) -> (plan: DeliveryPlan, history: [ServiceHistory.Event], opening: ServiceRecord, address: String) {
         guard let plan = try plan(service: item.service) else { throw DeliveryError(.storage, "service \(item.service) has an outbox item and no plan") }
         let history: [ServiceHistory.Event]
         let address: String
@@ -205,27 +261,64 @@ public final class Delivery: Sendable {
             throw DeliveryError(.storage, "cannot read service \(item.service): \(error)")
         }
         guard let opening = history.first?.record else { throw DeliveryError(.storage, "service \(item.service) has an outbox item and no events") }
+        return (plan, history, opening, address)
+    }
 
-        // Durably "sending", with the next attempt set, before anything goes on the wire.
+    /// The values a notice's text is written with.
+    func noticeValues(_ item: Outbox.Item, plan: DeliveryPlan, opening: ServiceRecord) throws(DeliveryError) -> [String: String] {
+        let link = plan.channels.contains(.portal) ? (portalLink(service: item.service) ?? plan.link) : plan.link
+        var values = [
+            "institution": plan.institution, "case": opening.caseID, "service": item.service, "link": link,
+            "documents": opening.parts.map { "- \($0.name)" }.joined(separator: "\n"),
+        ]
+        if let due = try outbox.deadlines(service: item.service).map(\.due).min() {
+            values["deadline"] = String(LedgerTime.format(milliseconds: due).prefix(16)).replacingOccurrences(of: "T", with: " ") + " UTC"
+        }
+        return values
+    }
+
+    /// Marks `item` durably as being sent (one more attempt, the next already set) before
+    /// anything goes on the wire.
+    func markSending(_ item: Outbox.Item, with extra: (inout Outbox.Item) -> WriteBatch = { _ in WriteBatch() }) throws(DeliveryError) -> Outbox.Item {
         var sending = item
         sending.state = .sending
         sending.attempts += 1
         sending.next = clock() + backoff(afterAttempts: sending.attempts)
+        let batch = extra(&sending)
+        try outbox.update(item, to: sending, with: batch)
+        return sending
+    }
+
+    /// The wait before attempt `attempts + 1`.
+    func backoff(afterAttempts attempts: Int) -> Int64 {
+        min(Self.longestRetryMilliseconds, firstRetryMilliseconds << Int64(min(max(attempts - 1, 0), 20)))
+    }
+
+    func sendEmail(_ item: Outbox.Item, settings: EmailSettings) async throws(DeliveryError) {
+        let (plan, history, opening, address) = try prepare(item)
+        // Attached only where the rules make arrival at this address service (a confirmed
+        // address) and the appliance holds every document; otherwise the notice is a link.
+        var attachments: [MailMessage.Attachment] = []
+        if item.kind == .notice, opening.rules?.confirmedChannels.contains(where: { $0.rawValue == ServiceChannel.email.rawValue }) == true, let vault {
+            for part in opening.parts {
+                guard let bytes = try vault.document(Self.vaultName(part)) else { attachments = []; break }
+                attachments.append(MailMessage.Attachment(filename: Self.downloadName(part), mediaType: part.document.mediaType, content: bytes))
+            }
+        }
         let messageID = item.messageID(domain: settings.messageIDDomain)
         let envelopeID = item.envelopeID ?? "n" + lowerHex(SodiumLibrary.randomBytes(16))
-        sending.envelopeID = envelopeID
-        try outbox.update(item, to: sending, with: outbox.remember(envelopeID: envelopeID, for: item))
-
+        let sending = try markSending(item) { sending in
+            sending.envelopeID = envelopeID
+            return outbox.remember(envelopeID: envelopeID, for: item)
+        }
         let language = templates.language(for: plan.languages)
-        let values = [
-            "institution": plan.institution, "case": opening.caseID, "service": item.service, "link": plan.link,
-            "documents": opening.parts.map { "- \($0.name)" }.joined(separator: "\n"),
-        ]
+        let values = try noticeValues(item, plan: plan, opening: opening)
+        let subjectKey = item.kind == .reminder ? "reminder-email-subject" : "email-subject"
         let message = MailMessage(
-            from: settings.from, to: [.init(address)], subject: templates.render("email-subject", language: language, values: values),
+            from: settings.from, to: [.init(address)], subject: templates.render(subjectKey, language: language, values: values),
             date: clock(), messageID: messageID, language: language,
-            text: templates.render("email-text", language: language, values: values),
-            extraHeaders: [("Auto-Submitted", "auto-generated")])
+            text: templates.render(attachments.isEmpty ? "email-text" : "email-text-with-documents", language: language, values: values),
+            attachments: attachments, extraHeaders: [("Auto-Submitted", "auto-generated")])
         let outcome: Result<SMTPSubmission, SMTPError>
         do {
             let bytes = try message.rendered(boundary: "=_notarium_" + String(messageID.prefix(34)).replacingOccurrences(of: "@", with: "_"))
@@ -239,19 +332,16 @@ public final class Delivery: Sendable {
         switch outcome {
         case .success(let submission):
             let report = Notary.ServiceEventReport(
-                event: .consignmentNotification, channel: item.channel, eventTime: clock(), notice: .linkOnly,
+                event: .consignmentNotification, channel: item.channel, eventTime: clock(), notice: attachments.isEmpty ? .linkOnly : .withContent,
                 provider: ProviderEvidence(kind: .smtpReply, report: String(submission.reply.description.prefix(4000)), id: submission.reply.queueID ?? messageID))
-            // The first notice on a channel that stands opens the rules' window there: its
-            // deadline is kept in the notice's own batch.
-            let window = try deadline(afterNoticeOn: item.channel, at: report.eventTime ?? clock(), service: item.service, history: history)
             try await record(report, finishing: sending, as: .done, evidenceID: report.provider?.id,
-                             extra: window.map(outbox.schedule) ?? WriteBatch(), log: "notice handed to the relay")
+                             extra: try noticeFollowUps(item, at: report.eventTime ?? clock(), plan: plan, history: history), log: "notice handed to the relay")
         case .failure(let error) where Self.isRecipientFailure(error) || (Self.isRecipientDelay(error) && sending.attempts >= Self.maximumAttempts):
             let reason = Self.isRecipientFailure(error) ? Self.reason(for: error) : .unreachable
             let report = Notary.ServiceEventReport(
                 event: .consignmentNotificationFailure, channel: item.channel, eventTime: clock(),
                 provider: ProviderEvidence(kind: .smtpReply, report: String((error.reply?.description ?? error.description).prefix(4000)), id: messageID), reason: reason)
-            try await record(report, finishing: sending, as: .failed, lastError: error.description, fallback: fallback(after: item, plan: plan, opening: opening),
+            try await record(report, finishing: sending, as: .failed, lastError: error.description, fallback: fallback(after: item, plan: plan),
                              log: "notice failed for good")
         case .failure(let error):
             // A passing failure, or one on the appliance's side (the relay's TLS, AUTH, its
@@ -271,21 +361,8 @@ public final class Delivery: Sendable {
     /// fallback notice if there is one.
     func record(_ report: Notary.ServiceEventReport, finishing item: Outbox.Item, as state: Outbox.State, lastError: String? = nil,
                 evidenceID: String? = nil, fallback: Outbox.Item? = nil, extra: WriteBatch = WriteBatch(), log: String) async throws(DeliveryError) {
-        let outbox = self.outbox
-        let alongside: @Sendable (UInt64) -> WriteBatch = { seq in
-            var finished = item
-            finished.state = state
-            finished.seq = seq
-            finished.lastError = lastError
-            finished.evidenceID = evidenceID
-            var batch = outbox.updateBatch(item, to: finished)
-            if let fallback { batch.append(contentsOf: outbox.enqueue(fallback)) }
-            batch.append(contentsOf: extra)
-            return batch
-        }
-        switch try await recordEvent(report, service: item.service, alongside: alongside) {
+        switch try await recordOutcome(report, finishing: item, as: state, lastError: lastError, evidenceID: evidenceID, fallback: fallback, extra: extra) {
         case .recorded(let receipt):
-            (state == .done ? sentCounter : failedCounter).increment()
             logger.info("delivery: \(log)", metadata: ["item": "\(item.id)", "seq": "\(receipt.seq)", "event": "\(report.event.rawValue)"])
         case .refused(let error):
             // The notary will never take this event (a rule the service's events forbid): the
@@ -296,6 +373,27 @@ public final class Delivery: Sendable {
             try outbox.update(item, to: failed)
             logger.error("delivery: the notary refused an event; the item is given up", metadata: ["item": "\(item.id)", "error": "\(error)"])
         }
+    }
+
+    /// Records `report` with `item` moved to `state` (and `fallback` queued, `extra` written)
+    /// in the event's own batch; the refusal for good is returned for the caller to settle.
+    func recordOutcome(_ report: Notary.ServiceEventReport, finishing item: Outbox.Item, as state: Outbox.State, lastError: String? = nil,
+                       evidenceID: String? = nil, fallback: Outbox.Item? = nil, extra: WriteBatch = WriteBatch()) async throws(DeliveryError) -> Recorded {
+        let outbox = self.outbox
+        let alongside: @Sendable (UInt64) -> WriteBatch = { seq in
+            var finished = item
+            finished.state = state
+            finished.seq = seq
+            finished.lastError = lastError
+            finished.evidenceID = evidenceID ?? item.evidenceID
+            var batch = outbox.updateBatch(item, to: finished)
+            if let fallback { batch.append(contentsOf: outbox.enqueue(fallback)) }
+            batch.append(contentsOf: extra)
+            return batch
+        }
+        let outcome = try await recordEvent(report, service: item.service, alongside: alongside)
+        if case .recorded = outcome { (state == .done ? sentCounter : failedCounter).increment() }
+        return outcome
     }
 
     enum Recorded {
@@ -399,7 +497,7 @@ public final class Delivery: Sendable {
         let event = Notary.ServiceEventReport(
             event: .consignmentNotificationFailure, channel: item.channel, eventTime: clock(),
             provider: ProviderEvidence(kind: .smtpDSN, report: reportText, id: item.evidenceID), reason: Self.reason(forStatus: failure.status))
-        let next = fallback(after: item, plan: plan, opening: opening)
+        let next = fallback(after: item, plan: plan)
         // The bounced notice opened no window (records.md §2.4.2): its deadlines go with it.
         let undone = try outbox.deadlines(service: item.service).filter { $0.channel == item.channel }
         let outbox = self.outbox
@@ -430,7 +528,12 @@ public final class Delivery: Sendable {
     }
 
     /// The next channel of the plan after `item`'s that has no notice yet.
-    func fallback(after item: Outbox.Item, plan: DeliveryPlan, opening: ServiceRecord) -> Outbox.Item? {
+    func fallback(after item: Outbox.Item) throws(DeliveryError) -> Outbox.Item? {
+        guard let plan = try plan(service: item.service) else { return nil }
+        return fallback(after: item, plan: plan)
+    }
+
+    func fallback(after item: Outbox.Item, plan: DeliveryPlan) -> Outbox.Item? {
         guard let index = plan.channels.firstIndex(of: item.channel) else { return nil }
         for channel in plan.channels[(index + 1)...] where DeliveryPlan.pushChannels.contains(channel) {
             let id = Self.itemID(item.service, channel, .notice)

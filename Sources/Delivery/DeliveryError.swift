@@ -10,6 +10,14 @@ public struct DeliveryError: Error, Equatable, CustomStringConvertible {
         /// The notary refused the service or an event; `notary` says why.
         case notary = "notary"
         case storage = "storage"
+        /// A document over `DocumentVault.maximumDocumentBytes`.
+        case documentTooLarge = "document-too-large"
+        /// A service to be served through the portal names a document the vault does not hold.
+        case documentMissing = "document-missing"
+        /// A delivery report whose signature does not verify, or that is not the adapter's JSON.
+        case invalidReport = "invalid-report"
+        /// Nothing of ours has that id (a delivery report for a message we never sent).
+        case unknownMessage = "unknown-message"
     }
 
     public let code: Code

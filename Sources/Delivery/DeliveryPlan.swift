@@ -14,20 +14,25 @@ public struct DeliveryPlan: Sendable, Equatable {
     public var channels: [ServiceChannel]
     /// The institution's name as the notice gives it.
     public var institution: String
-    /// The recipient's personal link to the documents.
+    /// The recipient's personal link to the documents when the platform serves them; empty
+    /// when the plan names `portal` (the appliance's portal link is sent instead).
     public var link: String
+    /// Days after a channel's notice on which a reminder goes by the same channel, unless the
+    /// recipient has identified or answered by then, or the window has closed.
+    public var reminders: [Int]
 
-    public init(languages: [String], channels: [ServiceChannel], institution: String, link: String) {
+    public init(languages: [String], channels: [ServiceChannel], institution: String, link: String, reminders: [Int] = []) {
         self.languages = languages
         self.channels = channels
         self.institution = institution
         self.link = link
+        self.reminders = reminders
     }
 
     var json: JSONValue {
         .object([
             "languages": .array(languages.map { .string($0) }), "channels": .array(channels.map { .string($0.rawValue) }),
-            "institution": .string(institution), "link": .string(link),
+            "institution": .string(institution), "link": .string(link), "reminders": .array(reminders.map { .integer(Int64($0)) }),
         ])
     }
 
@@ -40,6 +45,11 @@ public struct DeliveryPlan: Sendable, Equatable {
         self.channels = channels.compactMap { if case .string(let name) = $0 { ServiceChannel(rawValue: name) } else { nil } }
         self.institution = institution
         self.link = link
+        if case .array(let days)? = members["reminders"] {
+            reminders = days.compactMap { if case .integer(let day) = $0 { Int(day) } else { nil } }
+        } else {
+            reminders = []
+        }
     }
 
     /// The channels a notice is pushed on (the portal and the post are not pushed from here).

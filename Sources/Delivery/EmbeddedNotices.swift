@@ -5,7 +5,7 @@ enum EmbeddedNotices {
     static let files: [String: String] = [
         "en": #"""
 # Notices in English. Placeholders: {{institution}} {{case}} {{service}} {{link}} {{documents}}
-# {{code}} {{deadline}}. Every key must be present; see docs/delivery.md §6.
+# {{code}} {{deadline}} {{destination}} {{remaining}} {{time}}. Every key must be present; see docs/delivery.md §6.
 language-name: English
 email-subject: "Notice of service in case {{case}} ({{institution}})"
 email-text: |
@@ -35,10 +35,32 @@ email-text-with-documents: |
   Service reference: {{service}}
 sms-notice: "{{institution}}: documents in case {{case}} have been served on you. Open: {{link}}"
 one-time-code: "{{institution}}: your code is {{code}}. It is valid for 10 minutes. Never share it."
+code-email-subject: "Your one-time code"
+reminder-email-subject: "Reminder: notice of service in case {{case}} ({{institution}})"
+reminder-sms: "{{institution}}: reminder: documents in case {{case}} await you until {{deadline}}. Open: {{link}}"
+portal-title: "Documents served on you"
+portal-identify: "Documents have been served on you here. To see them, identify yourself with a one-time code. We will send it {{destination}}."
+portal-send-code: "Send me a code"
+portal-code-sent: "We have sent a code {{destination}}. It is valid for 10 minutes."
+portal-code-label: "One-time code"
+portal-verify: "Open the documents"
+portal-wrong-code: "That code is not right, or it has expired. Attempts left with this code: {{remaining}}."
+portal-locked: "Too many wrong codes: this link is locked. Please contact the institution that served you."
+portal-invalid: "This link is not valid, or it has expired."
+portal-documents-intro: "{{institution}} has served these documents on you in case {{case}}. Each download is recorded."
+portal-download: "Download"
+portal-acknowledge: "I acknowledge receipt of these documents"
+portal-refuse: "I refuse to accept these documents"
+portal-refuse-reason: "Reason for refusing (optional)"
+portal-acknowledged: "Your acknowledgement of receipt was recorded at {{time}} (UTC)."
+portal-refused: "Your refusal was recorded at {{time}} (UTC)."
+portal-documents-gone: "The documents are no longer held here. Please contact the institution that served you."
+destination-sms: "by SMS to the number ending in {{destination}}"
+destination-email: "by e-mail to {{destination}}"
 """#,
         "es": #"""
 # Avisos en español. Marcadores: {{institution}} {{case}} {{service}} {{link}} {{documents}}
-# {{code}} {{deadline}}.
+# {{code}} {{deadline}} {{destination}} {{remaining}} {{time}}.
 language-name: Español
 email-subject: "Notificación en el caso {{case}} ({{institution}})"
 email-text: |
@@ -68,9 +90,31 @@ email-text-with-documents: |
   Referencia de la notificación: {{service}}
 sms-notice: "{{institution}}: se le han notificado documentos en el caso {{case}}. Ábralos en: {{link}}"
 one-time-code: "{{institution}}: su código es {{code}}. Válido 10 minutos. No lo comparta con nadie."
+code-email-subject: "Su código de un solo uso"
+reminder-email-subject: "Recordatorio: notificación en el caso {{case}} ({{institution}})"
+reminder-sms: "{{institution}}: recordatorio: los documentos notificados en el caso {{case}} están a su disposición hasta el {{deadline}}. Ábralos en: {{link}}"
+portal-title: "Documentos que se le han notificado"
+portal-identify: "Se le han notificado documentos a través de esta página. Para consultarlos, identifíquese con un código de un solo uso. Se lo enviaremos {{destination}}."
+portal-send-code: "Enviarme un código"
+portal-code-sent: "Le hemos enviado un código {{destination}}. Es válido durante 10 minutos."
+portal-code-label: "Código de un solo uso"
+portal-verify: "Abrir los documentos"
+portal-wrong-code: "El código no es correcto o ha caducado. Intentos restantes con este código: {{remaining}}."
+portal-locked: "Demasiados códigos incorrectos: este enlace ha quedado bloqueado. Póngase en contacto con la institución que le notificó los documentos."
+portal-invalid: "Este enlace no es válido o ha caducado."
+portal-documents-intro: "{{institution}} le ha notificado estos documentos en el caso {{case}}. Cada descarga queda registrada."
+portal-download: "Descargar"
+portal-acknowledge: "Acuso recibo de estos documentos"
+portal-refuse: "Rehúso recibir estos documentos"
+portal-refuse-reason: "Motivo del rechazo (opcional)"
+portal-acknowledged: "Su acuse de recibo quedó registrado el {{time}} (UTC)."
+portal-refused: "Su rechazo quedó registrado el {{time}} (UTC)."
+portal-documents-gone: "Los documentos ya no se conservan aquí. Póngase en contacto con la institución que se los notificó."
+destination-sms: "por SMS al número terminado en {{destination}}"
+destination-email: "por correo electrónico a {{destination}}"
 """#,
         "zh-Hans": #"""
-# 简体中文通知。占位符：{{institution}} {{case}} {{service}} {{link}} {{documents}} {{code}} {{deadline}}
+# 简体中文通知。占位符：{{institution}} {{case}} {{service}} {{link}} {{documents}} {{code}} {{deadline}} {{destination}} {{remaining}} {{time}}
 language-name: 简体中文
 email-subject: "送达通知：案件 {{case}}（{{institution}}）"
 email-text: |
@@ -100,6 +144,28 @@ email-text-with-documents: |
   送达编号：{{service}}
 sms-notice: "【{{institution}}】案件 {{case}} 的文书已向您送达，请点击查阅：{{link}}"
 one-time-code: "【{{institution}}】您的验证码为 {{code}}，10 分钟内有效。请勿告知他人。"
+code-email-subject: "您的一次性验证码"
+reminder-email-subject: "送达提醒：案件 {{case}}（{{institution}}）"
+reminder-sms: "【{{institution}}】提醒：案件 {{case}} 的送达文书保留至 {{deadline}}，请及时查阅：{{link}}"
+portal-title: "向您送达的文书"
+portal-identify: "相关文书已通过本页面向您送达。如需查阅，请使用一次性验证码验证身份。我们将{{destination}}发送验证码。"
+portal-send-code: "发送验证码"
+portal-code-sent: "我们已{{destination}}发送验证码，10 分钟内有效。"
+portal-code-label: "一次性验证码"
+portal-verify: "查阅文书"
+portal-wrong-code: "验证码错误或已过期。此验证码剩余尝试次数：{{remaining}}。"
+portal-locked: "验证码错误次数过多，此链接已被锁定。请与向您送达文书的机构联系。"
+portal-invalid: "此链接无效或已过期。"
+portal-documents-intro: "{{institution}}已就案件 {{case}} 向您送达以下文书。每次下载均将记录在案。"
+portal-download: "下载"
+portal-acknowledge: "本人确认签收上述文书"
+portal-refuse: "本人拒绝签收上述文书"
+portal-refuse-reason: "拒绝签收的理由（选填）"
+portal-acknowledged: "您的签收确认已于 {{time}}（UTC）记录在案。"
+portal-refused: "您的拒收声明已于 {{time}}（UTC）记录在案。"
+portal-documents-gone: "相关文书已不在此处保存。请与向您送达文书的机构联系。"
+destination-sms: "通过短信向尾号为{{destination}}的手机号码"
+destination-email: "通过电子邮件向邮箱{{destination}}"
 """#,
     ]
 }

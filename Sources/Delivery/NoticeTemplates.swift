@@ -11,9 +11,17 @@ import Yams
 /// getting a notice with a hole in it at night.
 public struct NoticeTemplates: Sendable {
     /// The texts a notice can need.
-    public static let requiredKeys = ["language-name", "email-subject", "email-text", "email-text-with-documents", "sms-notice", "one-time-code"]
+    public static let requiredKeys = [
+        "language-name", "email-subject", "email-text", "email-text-with-documents", "sms-notice", "one-time-code",
+        "code-email-subject", "reminder-email-subject", "reminder-sms",
+        // The recipient portal's page (docs/delivery.md §13).
+        "portal-title", "portal-identify", "portal-send-code", "portal-code-sent", "portal-code-label", "portal-verify",
+        "portal-wrong-code", "portal-locked", "portal-invalid", "portal-documents-intro", "portal-download", "portal-acknowledge",
+        "portal-refuse", "portal-refuse-reason", "portal-acknowledged", "portal-refused", "portal-documents-gone",
+        "destination-sms", "destination-email",
+    ]
     /// What a text may refer to.
-    public static let placeholders: Set<String> = ["institution", "case", "service", "link", "documents", "code", "deadline"]
+    public static let placeholders: Set<String> = ["institution", "case", "service", "link", "documents", "code", "deadline", "destination", "remaining", "time"]
     /// The language used when none of a recipient's languages has a file.
     public static let fallbackLanguage = "en"
 

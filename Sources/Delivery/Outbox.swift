@@ -26,11 +26,16 @@ public struct Outbox: Sendable {
 
     public enum State: String, Sendable {
         case pending, sending, done, failed
+        /// The SMS gateway took the message; its delivery report decides (docs/delivery.md §11).
+        /// Still due: if no report comes by `next`, the message is recorded as not delivered.
+        case sent
     }
 
     public enum Kind: String, Sendable {
         /// The notice of service on a channel (with or without the documents).
         case notice
+        /// A reminder of a notice nobody answered yet (the plan's `reminders`).
+        case reminder
     }
 
     public struct Item: Sendable, Equatable {
@@ -205,7 +210,7 @@ public struct Outbox: Sendable {
         var batch = WriteBatch()
         batch.delete(Self.dueKey(item.next, item.id), in: column)
         batch.put(Self.itemKey(changed.id), changed.json.canonicalBytes, in: column)
-        if changed.state == .pending || changed.state == .sending {
+        if changed.state == .pending || changed.state == .sending || changed.state == .sent {
             batch.put(Self.dueKey(changed.next, changed.id), [], in: column)
         }
         return batch

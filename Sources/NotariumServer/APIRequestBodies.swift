@@ -111,7 +111,7 @@ struct ServiceOpening {
 
     /// `{"languages":[…],"channels":[…],"institution":…,"link":…}`.
     static func plan(_ value: JSONValue, at path: String) throws(RecordError) -> DeliveryPlan {
-        let members = try Field.object(value, at: path, required: ["languages", "channels", "institution", "link"])
+        let members = try Field.object(value, at: path, required: ["languages", "channels", "institution"], optional: ["link", "reminders"])
         var languages: [String] = []
         for (index, item) in try Field.array(members["languages"], at: path + ".languages", minimum: 1, maximum: 10).enumerated() {
             languages.append(try Field.languageTag(item, at: path + ".languages[\(index)]"))
@@ -121,11 +121,25 @@ struct ServiceOpening {
             channels.append(try ServiceEventBody.channel(item, at: path + ".channels[\(index)]"))
         }
         let institution = try Field.string(members["institution"], at: path + ".institution", maximumLength: 200)
-        let link = try Field.string(members["link"], at: path + ".link", maximumLength: 2000)
-        guard link.hasPrefix("https://"), !link.contains(where: \.isWhitespace) else {
-            throw RecordError(.schema, "\(path).link is not an https URL")
+        var link = ""
+        if let value = members["link"] {
+            link = try Field.string(value, at: path + ".link", maximumLength: 2000)
+            guard link.hasPrefix("https://"), !link.contains(where: \.isWhitespace) else {
+                throw RecordError(.schema, "\(path).link is not an https URL")
+            }
+        } else if !channels.contains(where: { $0.rawValue == ServiceChannel.portal.rawValue }) {
+            throw RecordError(.schema, "\(path).link is required unless the plan serves through the portal (channels names portal)")
         }
-        return DeliveryPlan(languages: languages, channels: channels, institution: institution, link: link)
+        var reminders: [Int] = []
+        if let value = members["reminders"] {
+            for (index, item) in try Field.array(value, at: path + ".reminders", minimum: 0, maximum: 5).enumerated() {
+                guard case .integer(let days) = item, (1...60).contains(days) else {
+                    throw RecordError(.schema, "\(path).reminders[\(index)] is not a number of days from 1 to 60")
+                }
+                reminders.append(Int(days))
+            }
+        }
+        return DeliveryPlan(languages: languages, channels: channels, institution: institution, link: link, reminders: reminders)
     }
 }
 

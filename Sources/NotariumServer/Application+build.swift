@@ -85,6 +85,7 @@ public func buildAPIApplication(
     }
     MetricsRoutes(gate: metricsGate).register(on: router)
     routes.register(on: router)
+    PortalRoutes(api: api, routes: routes).register(on: router)
     OpenAPIRoutes().register(on: router)
 
     let address = configuration.api.listen

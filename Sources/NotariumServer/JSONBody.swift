@@ -18,6 +18,16 @@ struct JSONBody {
                 status: .unsupportedMediaType, type: "unsupported-media-type",
                 detail: "\(request.method) \(request.uri.path) takes application/json, not \(type ?? "a body without a content type")")
         }
+        let bytes = try await collect(request, limit: limit, timeoutSeconds: timeoutSeconds)
+        do {
+            return JSONBody(value: try CanonicalJSON.parse(bytes), bytes: bytes)
+        } catch {
+            throw ProblemDetails(status: .badRequest, type: "malformed-json", detail: "the body is not JSON: \(error)")
+        }
+    }
+
+    /// The whole body, at most `limit` bytes, within `timeoutSeconds` (413, 408 otherwise).
+    static func collect(_ request: Request, limit: Int, timeoutSeconds: Int) async throws -> [UInt8] {
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
             throw ProblemDetails(status: .contentTooLarge, type: "body-too-large", detail: "this endpoint takes at most \(limit) bytes; the request declares \(declared)")
         }
@@ -40,11 +50,6 @@ struct JSONBody {
             }
             return buffer
         }
-        let bytes = Array(buffer: collected)
-        do {
-            return JSONBody(value: try CanonicalJSON.parse(bytes), bytes: bytes)
-        } catch {
-            throw ProblemDetails(status: .badRequest, type: "malformed-json", detail: "the body is not JSON: \(error)")
-        }
+        return Array(buffer: collected)
     }
 }

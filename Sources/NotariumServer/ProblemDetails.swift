@@ -92,6 +92,10 @@ extension ProblemDetails {
             }
             switch error.code {
             case .invalidPlan: self.init(status: .unprocessableContent, type: "invalid-delivery-plan", detail: error.reason)
+            case .documentTooLarge: self.init(status: .contentTooLarge, type: "body-too-large", detail: error.reason)
+            case .documentMissing: self.init(status: .unprocessableContent, type: error.code.rawValue, detail: error.reason)
+            case .invalidReport: self.init(status: .unauthorized, type: error.code.rawValue, detail: error.reason)
+            case .unknownMessage: self.init(status: .notFound, type: error.code.rawValue, detail: error.reason)
             case .notary, .storage: return nil
             }
         case let error as NotaryError:

@@ -10,6 +10,7 @@ import Logging
 import NIOSSL
 import Notary
 import OpenSSLKit
+import Sodium
 import TimeStamping
 
 /// What `notariumd` does after parsing its arguments: open (or create) the data directory and
@@ -83,13 +84,14 @@ public func runAppliance(configuration: ApplianceConfiguration, logger: Logger) 
     let periodic = Task { await checkpointer.run(every: configuration.checkpointIntervalSeconds) }
     let notary = try Notary(ledger: ledger, database: dataDirectory.database)
     // Electronic service: the outbox, bounces and deadlines, worked every second.
-    let delivery = try openDelivery(configuration: configuration.delivery, notary: notary, dataDirectory: dataDirectory, logger: logger)
+    let delivery = try openDelivery(configuration: configuration.delivery, notary: notary, dataDirectory: dataDirectory, sealKeyFile: configuration.sealKeyFile, logger: logger)
     let bounceMaildir = configuration.delivery.email?.bounceMaildir
     let dispatcher = Task {
         while !Task.isCancelled {
             await delivery.runDue()
             if let bounceMaildir { await delivery.processBounces(maildir: bounceMaildir) }
             await delivery.runDeadlines()
+            delivery.sweepDocuments()
             do { try await Task.sleep(for: .seconds(1)) } catch { return }
         }
     }
@@ -98,6 +100,7 @@ public func runAppliance(configuration: ApplianceConfiguration, logger: Logger) 
         configuration: configuration, dataDirectory: dataDirectory, authority: authority, tsa: tsa, api: api, tls: tls, logger: logger,
         onListening: { address in
             print("notariumd \(NotariumVersion.version) API serving on https://\(address) (client certificates: docs/api.md)")
+            delivery.portalListening(at: "https://\(address)")
             fflushStandardOutput()
             logger.notice("API listening", metadata: ["https.address": "\(address)"])
         })
@@ -191,7 +194,7 @@ func makeServerTLSContext(_ identity: ServerIdentity) throws -> NIOSSLContext {
 }
 
 /// Delivery as configured: the notice texts (a directory, or the ones built in) and the relay.
-func openDelivery(configuration: DeliverySettings, notary: Notary, dataDirectory: DataDirectory, logger: Logger) throws -> Delivery {
+func openDelivery(configuration: DeliverySettings, notary: Notary, dataDirectory: DataDirectory, sealKeyFile: String, logger: Logger) throws -> Delivery {
     let templates = try configuration.noticesDirectory.map { directory throws(NoticeTemplates.LoadError) in try NoticeTemplates(directory: directory) } ?? NoticeTemplates.embedded()
     var email: EmailSettings?
     if let settings = configuration.email {
@@ -208,5 +211,16 @@ func openDelivery(configuration: DeliverySettings, notary: Notary, dataDirectory
         logger.info("no e-mail relay configured (delivery.email.relay): notices by e-mail wait in the outbox")
     }
     logger.info("notice languages", metadata: ["delivery.languages": "\(templates.languages.joined(separator: ","))"])
-    return try Delivery(notary: notary, database: dataDirectory.database, templates: templates, email: email, logger: logger)
+    var sms: SMSSettings?
+    if let settings = configuration.sms {
+        let secret = try DeliverySettings.SMS.secret(settings.reportSecretFile)
+        sms = SMSSettings(
+            gateway: SMSGateway(url: settings.gatewayURL, token: try DeliverySettings.SMS.secret(settings.tokenFile), sender: settings.sender, trustRoots: settings.caFile),
+            reportSecret: SecureBytes(copying: Array(secret.utf8)), callbackURL: settings.callbackURL ?? configuration.portalBaseURL.map { $0 + "/delivery/sms/reports" })
+        logger.info("SMS delivery through the gateway", metadata: ["delivery.sms.gateway-url": "\(settings.gatewayURL)"])
+    }
+    let key = try dataDirectory.openDeliveryKey(sealKeyFile: sealKeyFile, logger: logger)
+    let vault = try DocumentVault(database: dataDirectory.database, key: key, retentionMilliseconds: Int64(configuration.documentRetentionDays) * 86_400_000)
+    let portal = PortalSettings(baseURL: configuration.portalBaseURL ?? "", key: key)
+    return try Delivery(notary: notary, database: dataDirectory.database, templates: templates, email: email, sms: sms, portal: portal, vault: vault, logger: logger)
 }

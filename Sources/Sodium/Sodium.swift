@@ -28,4 +28,11 @@ public enum SodiumLibrary {
         }
         return bytes
     }
+
+    /// A uniformly random number below `bound` (`randombytes_uniform`, no modulo bias): the
+    /// digits of a one-time code.
+    public static func uniformRandom(_ bound: UInt32) -> UInt32 {
+        ensureInitialized()
+        return randombytes_uniform(bound)
+    }
 }

@@ -8,31 +8,7 @@ import Testing
 /// gateway's refusals as a real one gives them.
 @Suite("SMS gateway adapter against a gateway on loopback")
 struct SMSGatewayTests {
-    final class Gateway {
-        let process: BackgroundProcess
-        let url: String
-
-        init(token: String) throws {
-            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("sms_gateway.py").path
-            process = try BackgroundProcess("/usr/bin/env", ["python3", script, token])
-            guard let line = process.waitForOutputLine(containing: "listening", timeout: 30), let port = Int(line.split(separator: " ").last ?? "") else {
-                throw DidNotStart(output: process.standardError)
-            }
-            url = "http://127.0.0.1:\(port)/messages"
-        }
-
-        struct DidNotStart: Error { let output: String }
-
-        deinit {
-            process.signal(SIGKILL)
-            process.waitForExit()
-        }
-
-        func messages() throws -> [[String: Any]] {
-            let result = try curl(url)
-            return (try JSONSerialization.jsonObject(with: Data(result.body.utf8)) as? [[String: Any]]) ?? []
-        }
-    }
+    typealias Gateway = SMSGatewayProcess
 
     @Test("a notice is taken: the gateway's id comes back, the gateway holds the text, and the same reference again is the same message")
     func taken() async throws {

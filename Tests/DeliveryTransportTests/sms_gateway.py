@@ -2,13 +2,24 @@
 """An SMS gateway of the project's own on loopback, for the delivery tests: no real gateway is
 reachable here. It speaks the adapter of docs/delivery.md section 11 and sends nothing anywhere.
 
-Usage: sms_gateway.py TOKEN   (prints "listening PORT")
+Usage: sms_gateway.py TOKEN [REPORT_SECRET CA_FILE]   (prints "listening PORT")
 - POST /messages with "Authorization: Bearer TOKEN" and {"to","from","text","reference"[,"callbackUrl"]}:
   202 {"id","status":"accepted"}; the same reference again gets the same id (one message);
   401 for another token; 400 {"error":"invalid-number"} for a "to" that is not E.164;
   400 {"error":"unallocated"} for a number ending in 0; 503 for a number ending in 9.
 - GET /messages: every message taken, as JSON, for the test to read (the code it carried).
+- With REPORT_SECRET: for a message with a callbackUrl, a delivery report is POSTed there half a
+  second later, {"id","reference","status","at"[,"error"]}, with X-Notarium-Signature:
+  sha256=<HMAC-SHA-256 of the body under REPORT_SECRET>, over https trusting CA_FILE: status
+  "delivered", or "failed" with error "absent-subscriber" for a number ending in 8. The
+  callback's answers are kept in GET /reports.
 """
+import datetime
+import hashlib
+import hmac
+import ssl
+import time
+import urllib.request
 import json
 import re
 import sys
@@ -17,7 +28,10 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 token = sys.argv[1]
+report_secret = sys.argv[2].encode() if len(sys.argv) > 2 else None
+ca_file = sys.argv[3] if len(sys.argv) > 3 else None
 messages = []
+reports = []
 by_reference = {}
 lock = threading.Lock()
 
@@ -36,7 +50,7 @@ class Gateway(BaseHTTPRequestHandler):
 
     def do_GET(self):
         with lock:
-            self.answer(200, messages)
+            self.answer(200, reports if self.path == "/reports" else messages)
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length", "0"))
@@ -58,7 +72,38 @@ class Gateway(BaseHTTPRequestHandler):
             if reference not in by_reference:
                 by_reference[reference] = str(uuid.uuid4())
                 messages.append(dict(message, id=by_reference[reference]))
+                if report_secret and message.get("callbackUrl"):
+                    threading.Timer(0.5, report, (message, by_reference[reference])).start()
             self.answer(202, {"id": by_reference[reference], "status": "accepted"})
+
+
+def report(message, gateway_id):
+    """Posts the signed delivery report of one message to its callback."""
+    body = {"id": gateway_id, "reference": message["reference"],
+            "at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+    if message["to"].endswith("8"):
+        body.update(status="failed", error="absent-subscriber")
+    else:
+        body["status"] = "delivered"
+    data = json.dumps(body).encode()
+    signature = "sha256=" + hmac.new(report_secret, data, hashlib.sha256).hexdigest()
+    request = urllib.request.Request(message["callbackUrl"], data=data, method="POST", headers={
+        "Content-Type": "application/json", "X-Notarium-Signature": signature})
+    context = ssl.create_default_context(cafile=ca_file) if ca_file else None
+    # As real gateways do: a report not taken (not known yet, no connection) is posted again.
+    for attempt in range(10):
+        try:
+            with urllib.request.urlopen(request, context=context, timeout=30) as answer:
+                outcome = (answer.status, answer.read().decode())
+        except urllib.error.HTTPError as error:
+            outcome = (error.code, error.read().decode())
+        except Exception as error:
+            outcome = (0, repr(error))
+        if outcome[0] not in (0, 404, 503):
+            break
+        time.sleep(1)
+    with lock:
+        reports.append({"id": gateway_id, "status": outcome[0], "answer": outcome[1]})
 
 
 server = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)

@@ -21,19 +21,7 @@ struct DeliveryAPITests {
         let operatorDirectory = data + "/clients/operator"
         let ca = operatorDirectory + "/ca.pem"
 
-        // The platform registers as a clerk.
-        try FileManager.default.createDirectory(atPath: directory.file("clerk"), withIntermediateDirectories: true)
-        #expect(try runProcess("/usr/bin/openssl", [
-            "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", directory.file("clerk/client.key"),
-            "-subj", "/CN=platform", "-out", directory.file("clerk.csr"),
-        ]).status == 0)
-        let registration = try Self.json(["name": "platform", "role": "clerk", "csr": try String(contentsOfFile: directory.file("clerk.csr"), encoding: .utf8)], to: directory.file("register.json"))
-        let registered = try APITests.curlTLS(appliance.apiURL + "/v1/clients", operator: operatorDirectory, ca: ca,
-                                              ["-H", "Content-Type: application/json", "--data-binary", "@" + registration])
-        try #require(registered.status == 201, "\(registered.body)")
-        let certificate = try #require((try JSONSerialization.jsonObject(with: Data(registered.body.utf8)) as? [String: Any])?["certificate"] as? String)
-        try certificate.write(toFile: directory.file("clerk/client.crt"), atomically: true, encoding: .utf8)
-        let clerk = directory.file("clerk")
+        let clerk = try Self.registerClerk(appliance, data: data, in: directory)
 
         let opening: [String: Any] = [
             "service": "SVC-API-1", "case": "ODR-2026-0042",
@@ -101,6 +89,24 @@ struct DeliveryAPITests {
         }
         #expect(metrics.contains("notarium_delivery_notices_total{outcome=\"sent\"} 1"), "\(metrics)")
         #expect(metrics.contains("notarium_delivery_outbox_pending 0") && metrics.contains("notarium_delivery_outbox_overdue_seconds 0"), "\(metrics)")
+    }
+
+    /// Registers a platform as a clerk with the operator's credentials; returns the directory
+    /// of its client.crt and client.key.
+    static func registerClerk(_ appliance: RunningAppliance, data: String, in directory: TemporaryDirectory) throws -> String {
+        let operatorDirectory = data + "/clients/operator"
+        try FileManager.default.createDirectory(atPath: directory.file("clerk"), withIntermediateDirectories: true)
+        #expect(try runProcess("/usr/bin/openssl", [
+            "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", directory.file("clerk/client.key"),
+            "-subj", "/CN=platform", "-out", directory.file("clerk.csr"),
+        ]).status == 0)
+        let registration = try Self.json(["name": "platform", "role": "clerk", "csr": try String(contentsOfFile: directory.file("clerk.csr"), encoding: .utf8)], to: directory.file("register.json"))
+        let registered = try APITests.curlTLS(appliance.apiURL + "/v1/clients", operator: operatorDirectory, ca: operatorDirectory + "/ca.pem",
+                                              ["-H", "Content-Type: application/json", "--data-binary", "@" + registration])
+        try #require(registered.status == 201, "\(registered.body)")
+        let certificate = try #require((try JSONSerialization.jsonObject(with: Data(registered.body.utf8)) as? [String: Any])?["certificate"] as? String)
+        try certificate.write(toFile: directory.file("clerk/client.crt"), atomically: true, encoding: .utf8)
+        return directory.file("clerk")
     }
 
     static func json(_ object: [String: Any], to path: String) throws -> String {

@@ -47,9 +47,13 @@ public final class MailRelay {
 
     /// What `recipient` finds in the mailbox, as Python's `email` reads it (read_maildir.py).
     public func messages(for recipient: String) throws -> [[String: Any]] {
-        let maildir = root + "/" + recipient
+        try Self.read(maildir: root + "/" + recipient)
+    }
+
+    /// The messages of `maildir`, as Python's `email` reads them (read_maildir.py).
+    public static func read(maildir: String) throws -> [[String: Any]] {
         guard FileManager.default.fileExists(atPath: maildir) else { return [] }
-        let result = try runProcess("/usr/bin/env", ["python3", Self.scripts.appendingPathComponent("read_maildir.py").path, maildir])
+        let result = try runProcess("/usr/bin/env", ["python3", scripts.appendingPathComponent("read_maildir.py").path, maildir])
         guard result.status == 0, let list = try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [[String: Any]] else {
             throw DidNotStart(output: result.standardError)
         }
@@ -105,6 +109,16 @@ public final class PostfixInstance {
     /// The Maildir of `user`@example.test.
     public func maildir(_ user: String) -> String { directory + "/mail/example.test/" + user }
 
+    /// Makes `user`'s Maildir before any mail arrives (notariumd checks its bounce Maildir at
+    /// start), owned by the user postfix delivers as (nobody), as postfix would have made it.
+    public func createMaildir(_ user: String) throws {
+        let nobody = getpwnam("nobody")
+        for path in [directory + "/mail", directory + "/mail/example.test", maildir(user)] + ["new", "cur", "tmp"].map({ maildir(user) + "/" + $0 }) {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            if let nobody { chown(path, nobody.pointee.pw_uid, nobody.pointee.pw_gid) }
+        }
+    }
+
     /// The files in `user`'s new/ folder, waiting up to `timeout` seconds for at least `count`.
     public func newMessages(_ user: String, atLeast count: Int = 1, timeout: Double = 30) -> [String] {
         let new = maildir(user) + "/new"
@@ -119,4 +133,38 @@ public final class PostfixInstance {
     }
 
     public var log: String { (try? String(contentsOfFile: directory + "/maillog", encoding: .utf8)) ?? "" }
+}
+
+/// The project's own SMS gateway on loopback (Tests/DeliveryTransportTests/sms_gateway.py): no
+/// real gateway is reachable here. With a report secret it posts signed delivery reports back.
+public final class SMSGatewayProcess {
+    public let process: BackgroundProcess
+    /// The send endpoint.
+    public let url: String
+
+    public init(token: String, reportSecret: String? = nil, caFile: String? = nil) throws {
+        let script = MailRelay.scripts.appendingPathComponent("sms_gateway.py").path
+        process = try BackgroundProcess("/usr/bin/env", ["python3", script, token] + [reportSecret, caFile].compactMap { $0 })
+        guard let line = process.waitForOutputLine(containing: "listening", timeout: 30), let port = Int(line.split(separator: " ").last ?? "") else {
+            throw MailRelay.DidNotStart(output: process.standardError)
+        }
+        url = "http://127.0.0.1:\(port)/messages"
+    }
+
+    deinit {
+        process.signal(SIGKILL)
+        process.waitForExit()
+    }
+
+    /// Every message the gateway took.
+    public func messages() throws -> [[String: Any]] {
+        let result = try curl(url)
+        return (try JSONSerialization.jsonObject(with: Data(result.body.utf8)) as? [[String: Any]]) ?? []
+    }
+
+    /// The delivery reports it posted, with the callback's answers.
+    public func reports() throws -> [[String: Any]] {
+        let result = try curl(url.replacingOccurrences(of: "/messages", with: "/reports"))
+        return (try JSONSerialization.jsonObject(with: Data(result.body.utf8)) as? [[String: Any]]) ?? []
+    }
 }

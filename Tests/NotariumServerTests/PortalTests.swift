@@ -1,0 +1,250 @@
+import Foundation
+import NotariumTestKit
+import Testing
+
+/// Electronic service from end to end through a live notariumd: the clerk uploads the document
+/// and opens the service over mutual TLS; the notice goes through a real postfix to a Maildir;
+/// the recipient follows its link in Debian's headless chromium, identifies with the code the
+/// project's SMS gateway carried, downloads and acknowledges; the bundle verifies offline.
+@Suite("Electronic service end to end: postfix, the SMS gateway, the portal in chromium, the bundle", .serialized)
+struct PortalTests {
+    /// A live appliance with postfix as its relay and the SMS gateway reporting back.
+    final class Setup {
+        let directory = TemporaryDirectory()
+        let data: String
+        let postfix: PostfixInstance
+        let gateway: SMSGatewayProcess
+        let appliance: RunningAppliance
+        let clerk: String
+        let ca: String
+        static let reportSecret = "gateway-report-secret-0123456789"
+
+        init() throws {
+            data = directory.file("data")
+            postfix = try PostfixInstance(directory)
+            let bounces = postfix.maildir("bounces")
+            try postfix.createMaildir("bounces")
+            try "sms-t0ken\n".write(toFile: directory.file("sms-token"), atomically: true, encoding: .utf8)
+            try Self.reportSecret.write(toFile: directory.file("sms-secret"), atomically: true, encoding: .utf8)
+            ca = data + "/clients/operator/ca.pem"
+            gateway = try SMSGatewayProcess(token: "sms-t0ken", reportSecret: Self.reportSecret, caFile: ca)
+            appliance = try RunningAppliance(["--data", data], environment: cleanEnvironment([
+                "NOTARIUM_LEDGER_CHECKPOINT_INTERVAL": "1", "NOTARIUM_DELIVERY_EMAIL_RELAY": "127.0.0.1:\(postfix.port)",
+                "NOTARIUM_DELIVERY_EMAIL_SECURITY": "none", "NOTARIUM_DELIVERY_EMAIL_FROM": "notices@example.test",
+                "NOTARIUM_DELIVERY_EMAIL_FROM_NAME": "CIETAC", "NOTARIUM_DELIVERY_EMAIL_ENVELOPE_FROM": "bounces@example.test",
+                "NOTARIUM_DELIVERY_EMAIL_BOUNCE_MAILDIR": bounces, "NOTARIUM_DELIVERY_SMS_GATEWAY_URL": gateway.url,
+                "NOTARIUM_DELIVERY_SMS_TOKEN_FILE": directory.file("sms-token"), "NOTARIUM_DELIVERY_SMS_REPORT_SECRET_FILE": directory.file("sms-secret"),
+                "NOTARIUM_DELIVERY_SMS_SENDER": "CIETAC",
+            ]))
+            clerk = try DeliveryAPITests.registerClerk(appliance, data: data, in: directory)
+        }
+
+        deinit { appliance.stop() }
+
+        func api(_ path: String, _ extra: [String] = []) throws -> (status: Int, headers: String, body: String) {
+            try APITests.curlTLS(appliance.apiURL + path, operator: clerk, ca: ca, extra)
+        }
+
+        /// The portal as a browser without a certificate sees it (curl, trusting the appliance's CA).
+        func portal(_ url: String, cookies: String, _ extra: [String] = []) throws -> (status: Int, headers: String, body: String) {
+            let output = TemporaryDirectory()
+            let result = try runProcess("/usr/bin/curl", ["-sS", "--cacert", ca, "-b", cookies, "-c", cookies, "-D", output.file("h"), "-o", output.file("b"), "-w", "%{http_code}"] + extra + [url])
+            return (Int(result.standardOutput) ?? 0, (try? String(contentsOfFile: output.file("h"), encoding: .utf8)) ?? "", (try? String(contentsOfFile: output.file("b"), encoding: .utf8)) ?? "")
+        }
+
+        /// Uploads `bytes` as a document; returns the part that names it.
+        func upload(_ bytes: [UInt8], name: String) throws -> [String: Any] {
+            let file = directory.file(name)
+            try Data(bytes).write(to: URL(fileURLWithPath: file))
+            let sha256 = Self.sha256(file)
+            let stored = try api("/v1/documents/" + sha256, ["-X", "PUT", "-H", "Content-Type: application/pdf", "--data-binary", "@" + file])
+            #expect(stored.status == 201, "\(stored.status) \(stored.body)")
+            let digest = Data(Self.hexBytes(sha256)).base64EncodedString()
+            return ["name": name, "digests": [["algorithm": "sha-256", "value": digest]], "size": bytes.count, "mediaType": "application/pdf"]
+        }
+
+        func open(_ service: String, parts: [[String: Any]], recipients: [[String: String]], channels: [String], reminders: [Int] = []) throws -> (status: Int, body: String) {
+            let body: [String: Any] = [
+                "service": service, "case": "ODR-2026-0077", "parts": parts, "recipients": recipients,
+                "rules": ["timeZone": "Asia/Shanghai", "calendar": ["id": "CN", "version": "2026.1", "weekend": [6, 7], "holidays": [String]()],
+                          "confirmedChannels": [String](), "readReportPresumesService": false, "acceptanceWindowDays": 7],
+                "delivery": ["languages": ["zh-Hans"], "channels": channels, "institution": "CIETAC", "reminders": reminders],
+            ]
+            let file = try DeliveryAPITests.json(body, to: directory.file(service + ".json"))
+            let answer = try api("/v1/services", ["-H", "Content-Type: application/json", "--data-binary", "@" + file])
+            return (answer.status, answer.body)
+        }
+
+        /// The service's recorded events (their names), once at least `count` are there.
+        func events(_ service: String, atLeast count: Int, timeout: Double = 60) throws -> [[String: Any]] {
+            let deadline = Date().addingTimeInterval(timeout)
+            var records: [[String: Any]] = []
+            repeat {
+                let bundle = try api("/v1/services/\(service)/bundle")
+                let entries = ((try? JSONSerialization.jsonObject(with: Data(bundle.body.utf8))) as? [String: Any])?["records"] as? [[String: Any]] ?? []
+                // Each record's entry is the ledger entry's canonical JSON, in base64; its body is the event.
+                records = entries.compactMap { record in
+                    (record["entry"] as? String).flatMap { Data(base64Encoded: $0) }
+                        .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }?["body"] as? [String: Any]
+                }
+                if records.count >= count { break }
+                usleep(250_000)
+            } while Date() < deadline
+            return records
+        }
+
+        static func sha256(_ file: String) -> String {
+            (try? runProcess("/usr/bin/sha256sum", [file]).standardOutput.split(separator: " ").first.map(String.init)) ?? ""
+        }
+
+        static func hexBytes(_ hex: String) -> [UInt8] {
+            var bytes: [UInt8] = []
+            var index = hex.startIndex
+            while index < hex.endIndex {
+                let next = hex.index(index, offsetBy: 2)
+                bytes.append(UInt8(hex[index..<next], radix: 16) ?? 0)
+                index = next
+            }
+            return bytes
+        }
+    }
+
+    static func name(_ record: [String: Any]) -> String {
+        ((record["event"] as? String) ?? "").components(separatedBy: "/").last ?? ""
+    }
+
+    @Test("served by e-mail through postfix in Chinese; in chromium the recipient follows the link, identifies with the code from the SMS gateway, downloads and acknowledges; the bundle verifies offline as acknowledged, effective at the acknowledgement")
+    func servedThroughThePortal() throws {
+        let setup = try Setup()
+        let document = Array("%PDF-1.4\n% 仲裁裁决书 — award of case ODR-2026-0077\n".utf8) + (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let part = try setup.upload(document, name: "award")
+        let documentSHA256 = Setup.sha256(setup.directory.file("award"))
+        let opened = try setup.open("SVC-PORTAL-1", parts: [part],
+                                    recipients: [["channel": "email", "address": "ann@example.test"], ["channel": "sms", "address": "+8613800138001"], ["channel": "portal", "address": "party-ann"]],
+                                    channels: ["email", "sms", "portal"])
+        try #require(opened.status == 201, "\(opened.body)")
+
+        // The notice, in Chinese, in ann's Maildir through postfix, carrying the personal link.
+        let files = setup.postfix.newMessages("ann", atLeast: 1, timeout: 60)
+        try #require(files.count == 1, "postfix log: \(setup.postfix.log)")
+        let mail = try #require(try MailRelay.read(maildir: setup.postfix.maildir("ann")).first)
+        #expect(mail["subject"] as? String == "送达通知：案件 ODR-2026-0077（CIETAC）")
+        let text = mail["text"] as? String ?? ""
+        let link = try #require(text.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix(setup.appliance.apiURL + "/portal/") }.map(String.init), "\(text)")
+        #expect((mail["attachments"] as? [Any])?.isEmpty ?? true, "a link-only notice carries no document")
+
+        // Before identification the link shows nothing of the case, and the documents redirect.
+        let cookies = setup.directory.file("cookies")
+        let entry = try setup.portal(link, cookies: cookies)
+        #expect(entry.status == 200 && entry.body.contains("lang=\"zh-Hans\"") && !entry.body.contains("ODR-2026-0077") && !entry.body.contains("award"), "\(entry.body)")
+        #expect(entry.body.contains("尾号为01"), "the code goes by SMS, the other channel: \(entry.body)")
+        let early = try setup.portal(link + "/documents/0", cookies: cookies)
+        #expect(early.status == 303 && !early.body.contains("PDF"), "\(early.status)")
+
+        // The recipient, in a real browser.
+        let shots = setup.directory.file("screenshots")
+        try FileManager.default.createDirectory(atPath: shots, withIntermediateDirectories: true)
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("portal_browser.py").path
+        let browser = try runProcess("/usr/bin/env", ["python3", script, link, setup.gateway.url, "+8613800138001", "ODR-2026-0077", shots], timeout: 180)
+        let outcome = (try? JSONSerialization.jsonObject(with: Data(browser.standardOutput.utf8)) as? [String: Any]) ?? [:]
+        try #require(browser.status == 0, "\(browser.standardOutput) \(browser.standardError)")
+        #expect(outcome["entryLanguage"] as? String == "zh-Hans")
+        #expect((outcome["codeText"] as? String)?.contains("CIETAC") == true)
+        #expect((outcome["documentsText"] as? String)?.contains("ODR-2026-0077") == true)
+        let download = outcome["download"] as? [String: Any]
+        #expect(download?["name"] as? String == "award.pdf")
+        #expect(download?["sha256"] as? String == documentSHA256, "the bytes downloaded are the document served")
+        #expect((outcome["answerText"] as? String)?.contains("签收") == true, "\(outcome)")
+        if let keep = ProcessInfo.processInfo.environment["NOTARIUM_KEEP_SCREENSHOTS"] {
+            for shot in outcome["screenshots"] as? [String] ?? [] { try? FileManager.default.copyItem(atPath: shot, toPath: keep + "/" + URL(fileURLWithPath: shot).lastPathComponent) }
+        }
+
+        // Every step is the service's event; the handover names the digest of the bytes served.
+        let records = try setup.events("SVC-PORTAL-1", atLeast: 5)
+        #expect(records.map(Self.name) == ["SubmissionAcceptance", "ConsignmentNotification", "ContentAccessTracking", "ContentHandover", "ConsignmentAcceptance"], "\(records.map(Self.name))")
+        let handover = records.first { Self.name($0) == "ContentHandover" }
+        #expect(((handover?["provider"] as? [String: Any])?["report"] as? String)?.contains(documentSHA256) == true)
+        #expect((handover?["identification"] as? [String: Any])?["method"] as? String == "one-time-code")
+
+        // The bundle verifies offline: acknowledged, effective at the acknowledgement.
+        let trust = try setup.api("/v1/trust")
+        try trust.body.write(toFile: setup.directory.file("trust.json"), atomically: true, encoding: .utf8)
+        // The bytes as served (the checkpoint note is UTF-8; a text round trip would alter it).
+        let saved = try runProcess("/usr/bin/curl", ["-sS", "--fail", "--cacert", setup.ca, "--cert", setup.clerk + "/client.crt", "--key", setup.clerk + "/client.key",
+                                                     "-o", setup.directory.file("service.bundle.json"), setup.appliance.apiURL + "/v1/services/SVC-PORTAL-1/bundle"])
+        #expect(saved.status == 0, "\(saved.standardError)")
+        let verified = try runProcess(builtProduct("notarium"), ["verify", setup.directory.file("service.bundle.json"), "--trust", setup.directory.file("trust.json"), "--lang", "zh"])
+        #expect(verified.status == 0, "\(verified.standardOutput) \(verified.standardError)")
+        #expect(verified.standardOutput.contains("已证明的最高送达状态"), "\(verified.standardOutput)")
+        let report = try runProcess(builtProduct("notarium"), ["verify", setup.directory.file("service.bundle.json"), "--trust", setup.directory.file("trust.json"), "--json"])
+        #expect(report.standardOutput.contains("acknowledged") && report.standardOutput.contains("reply"), "\(report.standardOutput)")
+    }
+
+    @Test("the portal refuses what it must: an unknown link, wrong codes (counted, then void, then the link locked), a form from elsewhere; an upload whose digest is wrong, a service whose document is not held, an SMS report unsigned or of no message of ours")
+    func refusals() throws {
+        let setup = try Setup()
+        let cookies = setup.directory.file("cookies")
+
+        // Uploads and openings that must change nothing.
+        let file = setup.directory.file("other.pdf")
+        try Data("%PDF-1.4 another".utf8).write(to: URL(fileURLWithPath: file))
+        let mismatch = try setup.api("/v1/documents/" + String(repeating: "ab", count: 32), ["-X", "PUT", "--data-binary", "@" + file])
+        #expect(mismatch.status == 422 && mismatch.body.contains("digest-mismatch"), "\(mismatch.status) \(mismatch.body)")
+        let notHeld: [String: Any] = ["name": "missing", "digests": [["algorithm": "sha-256", "value": Data(repeating: 7, count: 32).base64EncodedString()]], "size": 10, "mediaType": "application/pdf"]
+        let refused = try setup.open("SVC-NOT-HELD", parts: [notHeld], recipients: [["channel": "email", "address": "bo@example.test"], ["channel": "portal", "address": "bo"]], channels: ["email", "portal"])
+        #expect(refused.status == 422 && refused.body.contains("document-missing"), "\(refused.status) \(refused.body)")
+        #expect(try setup.api("/v1/services/SVC-NOT-HELD/bundle").status == 404)
+
+        // A link nobody was given.
+        let unknown = try setup.portal(setup.appliance.apiURL + "/portal/" + String(repeating: "A", count: 43), cookies: cookies)
+        #expect(unknown.status == 404 && !unknown.body.contains("ODR"), "\(unknown.status)")
+
+        // Served to bo by e-mail; the code goes by SMS to a number the gateway knows.
+        let part = try setup.upload(Array("%PDF-1.4 bo's copy".utf8), name: "notice")
+        let opened = try setup.open("SVC-PORTAL-2", parts: [part],
+                                    recipients: [["channel": "email", "address": "bo@example.test"], ["channel": "sms", "address": "+8613800138002"], ["channel": "portal", "address": "bo"]],
+                                    channels: ["email", "sms", "portal"])
+        try #require(opened.status == 201, "\(opened.body)")
+        try #require(setup.postfix.newMessages("bo", atLeast: 1, timeout: 60).count == 1)
+        let text = try #require(try MailRelay.read(maildir: setup.postfix.maildir("bo")).first?["text"] as? String)
+        let link = try #require(text.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix(setup.appliance.apiURL + "/portal/") }.map(String.init))
+
+        // Three wrong entries void a code; five codes, each voided, lock the link.
+        for round in 1...5 {
+            let sent = try setup.portal(link + "/code", cookies: cookies, ["-X", "POST", "-d", ""])
+            #expect(sent.status == 200, "round \(round): \(sent.status) \(sent.body)")
+            for attempt in 1...3 {
+                let wrong = try setup.portal(link + "/verify", cookies: cookies, ["-d", "code=000000"])
+                if round == 5 && attempt == 3 {
+                    #expect(wrong.status == 403 && wrong.body.contains("此链接已被锁定"), "\(wrong.body)")
+                } else {
+                    #expect(wrong.status == 401 && wrong.body.contains("剩余尝试次数：\(3 - attempt)"), "round \(round) attempt \(attempt): \(wrong.body)")
+                }
+            }
+        }
+        let codes = try setup.gateway.messages().filter { ($0["to"] as? String) == "+8613800138002" }
+        let lastCode = try #require((codes.last?["text"] as? String)?.split(whereSeparator: { !$0.isNumber }).first { $0.count == 6 }.map(String.init))
+        let locked = try setup.portal(link + "/verify", cookies: cookies, ["-d", "code=" + lastCode])
+        #expect(locked.status == 403 && !locked.headers.lowercased().contains("set-cookie"), "even the right code opens nothing on a locked link")
+        #expect(setup.appliance.process.standardOutput.contains("portal: a wrong one-time code") || setup.appliance.process.standardError.contains("portal: a wrong one-time code"),
+                "every wrong code is logged")
+        let records = try setup.events("SVC-PORTAL-2", atLeast: 2)
+        #expect(!records.contains { Self.name($0) == "ContentAccessTracking" }, "nothing was opened")
+
+        // A form from elsewhere, and an answer without a session.
+        let foreign = try setup.portal(link + "/answer", cookies: cookies, ["-d", "decision=accept&form=00"])
+        #expect(foreign.status == 303, "no session: back to the entry page")
+
+        // SMS reports: unsigned, wrongly signed, of no message of ours.
+        let report = #"{"id":"no-such-message","status":"delivered","at":"2026-12-07T10:00:00Z"}"#
+        let reportFile = setup.directory.file("report.json")
+        try report.write(toFile: reportFile, atomically: true, encoding: .utf8)
+        let unsigned = try setup.portal(setup.appliance.apiURL + "/delivery/sms/reports", cookies: cookies, ["-H", "Content-Type: application/json", "--data-binary", "@" + reportFile])
+        #expect(unsigned.status == 401 && unsigned.body.contains("invalid-report"), "\(unsigned.status) \(unsigned.body)")
+        let forged = try setup.portal(setup.appliance.apiURL + "/delivery/sms/reports", cookies: cookies, ["-H", "X-Notarium-Signature: sha256=" + String(repeating: "0", count: 64), "--data-binary", "@" + reportFile])
+        #expect(forged.status == 401, "\(forged.status) \(forged.body)")
+        let mac = try runProcess("/usr/bin/openssl", ["dgst", "-sha256", "-hmac", Setup.reportSecret, "-r", reportFile]).standardOutput.split(separator: " ").first.map(String.init) ?? ""
+        let stranger = try setup.portal(setup.appliance.apiURL + "/delivery/sms/reports", cookies: cookies, ["-H", "X-Notarium-Signature: sha256=" + mac, "--data-binary", "@" + reportFile])
+        #expect(stranger.status == 404 && stranger.body.contains("unknown-message"), "\(stranger.status) \(stranger.body)")
+    }
+}
