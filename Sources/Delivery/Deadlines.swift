@@ -160,8 +160,9 @@ extension Delivery {
         switch job.kind {
         case .acceptanceExpiry:
             // Only an answer within the window closes it (records.md §2.4.2); a later one does
-            // not undo the expiry.
-            let answered = records.contains { [.consignmentAcceptance, .consignmentRejection].contains($0.event) && ($0.channel?.rawValue ?? "") == job.channel.rawValue && $0.eventTime < job.due }
+            // not undo the expiry. An answer on any channel counts: a recipient notified by
+            // e-mail answers on the portal.
+            let answered = records.contains { [.consignmentAcceptance, .consignmentRejection].contains($0.event) && $0.eventTime < job.due }
             let closed = records.contains { $0.event == .acceptanceRejectionExpiry && ($0.channel?.rawValue ?? "") == job.channel.rawValue }
             if answered || closed {
                 try drop(job, because: answered ? "the recipient answered within the window" : "the window was closed already")

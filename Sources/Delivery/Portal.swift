@@ -257,7 +257,8 @@ extension Delivery {
 
     /// Where a one-time code goes: by the other channel than the notice that carried the link
     /// (SMS when the notice went by e-mail, and the other way round), so that the link alone
-    /// never opens the documents; by the same channel only when the service has no other.
+    /// never opens the documents; by the same channel only when the service has no other that
+    /// works (none given, no transport, or its notice failed).
     func codeTarget(service: String) throws(DeliveryError) -> (channel: ServiceChannel, address: String)? {
         let addresses: [(channel: ServiceChannel, address: String)]
         do {
@@ -267,8 +268,18 @@ extension Delivery {
         } catch {
             throw DeliveryError(.storage, "cannot read the recipients of \(service): \(error)")
         }
-        let noticed = Set(try items(service: service).filter { $0.state == .done || $0.state == .sent }.map(\.channel.rawValue))
-        let push = addresses.filter { DeliveryPlan.pushChannels.map(\.rawValue).contains($0.channel.rawValue) }
+        // A channel whose notice failed (refused, or bounced later) is not one to send a code by.
+        var noticed: Set<String> = []
+        var failed: Set<String> = []
+        for item in try items(service: service) where item.kind == .notice {
+            let bounced = item.state == .done ? try outbox.bounceRecorded(item.id) : false
+            if item.state == .failed || bounced {
+                failed.insert(item.channel.rawValue)
+            } else if item.state == .done || item.state == .sent {
+                noticed.insert(item.channel.rawValue)
+            }
+        }
+        let push = addresses.filter { DeliveryPlan.pushChannels.map(\.rawValue).contains($0.channel.rawValue) && !failed.contains($0.channel.rawValue) }
         let usable = push.filter { ($0.channel == .sms && sms != nil) || ($0.channel == .email && email != nil) }
         return usable.first { !noticed.contains($0.channel.rawValue) } ?? usable.first
     }

@@ -51,7 +51,8 @@ struct DeliveryTests {
             data.close()
         }
 
-        func delivery(relayPort: Int?, envelopeSender: String = "bounces@notarium.test", relay custom: SMTPRelay? = nil) throws -> Delivery {
+        func delivery(relayPort: Int?, envelopeSender: String = "bounces@notarium.test", relay custom: SMTPRelay? = nil,
+                      sms: SMSSettings? = nil, vault: DocumentVault? = nil, portal: PortalSettings? = nil) throws -> Delivery {
             var logger = Logger(label: "delivery")
             logger.logLevel = .error
             let email = relayPort.map {
@@ -59,22 +60,25 @@ struct DeliveryTests {
                               from: .init("notices@notarium.test", name: "CIETAC Notices"), envelopeSender: envelopeSender, messageIDDomain: "notarium.test")
             }
             let clock = self.clock
-            return try Delivery(notary: notary, database: data.database, templates: try NoticeTemplates(directory: DeliveryTests.notices), email: email, logger: logger, clock: { clock.read() })
+            return try Delivery(notary: notary, database: data.database, templates: try NoticeTemplates(directory: DeliveryTests.notices), email: email,
+                                sms: sms, portal: portal, vault: vault, logger: logger, clock: { clock.read() })
         }
 
         static let rules = ServiceRules(
             timeZone: "Asia/Shanghai", calendar: .init(id: "CN-test", version: "2026.1", weekend: [6, 7], holidays: []),
             confirmedChannels: [], readReportPresumesService: false, acceptanceWindowDays: 7, registrationWindowDays: nil, registrationChannels: [])
 
-        func serve(_ delivery: Delivery, service: String, email: String, languages: [String] = ["zh-Hans"], channels: [ServiceChannel] = [.email, .sms], rules: ServiceRules = Fixture.rules) async throws -> AppendReceipt {
-            let award = Array("Final award, case ODR/2026/0042.\n".utf8)
+        func serve(_ delivery: Delivery, service: String, email: String, sms: String = "+8613800138000", languages: [String] = ["zh-Hans"], channels: [ServiceChannel] = [.email, .sms],
+                   rules: ServiceRules = Fixture.rules, reminders: [Int] = [], award: [UInt8] = Fixture.award) async throws -> AppendReceipt {
             return try await delivery.serve(
                 serviceID: service, caseID: "ODR/2026/0042",
                 parts: [ServicePart(name: "award", document: DocumentDescription(describing: award, mediaType: "text/plain"))],
-                recipients: [.init(channel: .email, address: email), .init(channel: .sms, address: "+8613800138000"), .init(channel: .portal, address: "party-b")],
+                recipients: [.init(channel: .email, address: email), .init(channel: .sms, address: sms), .init(channel: .portal, address: "party-b")],
                 rules: rules,
-                plan: DeliveryPlan(languages: languages, channels: channels, institution: "CIETAC", link: "https://notarium.test/portal/l/tok3n"))
+                plan: DeliveryPlan(languages: languages, channels: channels, institution: "CIETAC", link: "https://notarium.test/portal/l/tok3n", reminders: reminders))
         }
+
+        static let award = Array("Final award, case ODR/2026/0042.\n".utf8)
 
         func events(_ service: String) throws -> [ServiceRecord] { try notary.serviceHistory(service).map(\.record) }
     }
@@ -271,8 +275,10 @@ struct DeliveryTests {
         #expect(try fixture.events("SVC-D").count == 4)
     }
 
-    @Test("an answer within the window: the deadline records nothing when it passes, and is gone")
-    func answeredWithinWindow() async throws {
+    @Test("an answer within the window, by e-mail or on the portal: the e-mail window's deadline records nothing when it passes, and is gone",
+          arguments: ["email", "portal"])
+    func answeredWithinWindow(channelName: String) async throws {
+        let channel = try #require(ServiceChannel(rawValue: channelName))
         let fixture = try await Fixture()
         let relay = try MailRelay(fixture.directory)
         let delivery = try fixture.delivery(relayPort: relay.port)
@@ -281,7 +287,7 @@ struct DeliveryTests {
         let job = try #require(try delivery.deadlines(service: "SVC-E").first)
         fixture.clock.advance(86_400_000)
         _ = try await fixture.notary.recordServiceEvent(serviceID: "SVC-E", Notary.ServiceEventReport(
-            event: .consignmentAcceptance, channel: .email, identification: Identification(method: .oneTimeCode, session: "s-1")))
+            event: .consignmentAcceptance, channel: channel, identification: Identification(method: .oneTimeCode, session: "s-1")))
         fixture.clock.set(job.due + 1)
         #expect(await delivery.runDeadlines() == 0)
         #expect(try delivery.deadlines(service: "SVC-E").isEmpty)

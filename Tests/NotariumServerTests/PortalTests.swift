@@ -109,6 +109,13 @@ struct PortalTests {
         }
     }
 
+    /// The personal link in a notice's text: the portal's path and a 43-character token.
+    static func link(in text: String, base: String) -> String? {
+        guard let start = text.range(of: base + "/portal/") else { return nil }
+        let token = text[start.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }
+        return token.count == 43 ? base + "/portal/" + token : nil
+    }
+
     static func name(_ record: [String: Any]) -> String {
         ((record["event"] as? String) ?? "").components(separatedBy: "/").last ?? ""
     }
@@ -130,7 +137,7 @@ struct PortalTests {
         let mail = try #require(try MailRelay.read(maildir: setup.postfix.maildir("ann")).first)
         #expect(mail["subject"] as? String == "送达通知：案件 ODR-2026-0077（CIETAC）")
         let text = mail["text"] as? String ?? ""
-        let link = try #require(text.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix(setup.appliance.apiURL + "/portal/") }.map(String.init), "\(text)")
+        let link = try #require(Self.link(in: text, base: setup.appliance.apiURL), "\(text)")
         #expect((mail["attachments"] as? [Any])?.isEmpty ?? true, "a link-only notice carries no document")
 
         // Before identification the link shows nothing of the case, and the documents redirect.
@@ -180,6 +187,32 @@ struct PortalTests {
         #expect(report.standardOutput.contains("acknowledged") && report.standardOutput.contains("reply"), "\(report.standardOutput)")
     }
 
+    @Test("a bounce through postfix (unknown mailbox): the failure recorded from its DSN, the SMS notice sent next, and the gateway's signed delivery report, posted over HTTPS, recorded as the SMS notice")
+    func bounceFallsBackToSMS() throws {
+        let setup = try Setup()
+        let part = try setup.upload(Array("%PDF-1.4 the award".utf8), name: "award")
+        let opened = try setup.open("SVC-BOUNCE", parts: [part],
+                                    recipients: [["channel": "email", "address": "nobody@example.test"], ["channel": "sms", "address": "+8613800138005"], ["channel": "portal", "address": "party-x"]],
+                                    channels: ["email", "sms", "portal"])
+        try #require(opened.status == 201, "\(opened.body)")
+        let records = try setup.events("SVC-BOUNCE", atLeast: 4, timeout: 90)
+        #expect(records.map(Self.name) == ["SubmissionAcceptance", "ConsignmentNotification", "ConsignmentNotificationFailure", "ConsignmentNotification"],
+                "\(records.map(Self.name)); postfix: \(setup.postfix.log.suffix(3000))")
+        let failure = records.count > 2 ? records[2] : [:]
+        #expect(failure["channel"] as? String == "email" && failure["reason"] as? String == "address-unknown")
+        #expect((failure["provider"] as? [String: Any])?["kind"] as? String == "smtp-dsn")
+        let sms = records.count > 3 ? records[3] : [:]
+        #expect(sms["channel"] as? String == "sms" && (sms["provider"] as? [String: Any])?["kind"] as? String == "sms-report")
+        let reports = try setup.gateway.reports()
+        #expect(reports.count == 1 && (reports.first?["status"] as? Int) == 200 && (reports.first?["answer"] as? String)?.contains("recorded as entry") == true, "\(reports)")
+        let text = try #require(try setup.gateway.messages().first?["text"] as? String)
+        #expect(text.contains(setup.appliance.apiURL + "/portal/"), "the SMS carries the personal link: \(text)")
+        // The e-mail address bounced: the code goes by SMS, the one channel that works.
+        let link = try #require(Self.link(in: text, base: setup.appliance.apiURL))
+        let entry = try setup.portal(link, cookies: setup.directory.file("cookies"))
+        #expect(entry.status == 200 && entry.body.contains("尾号为05"), "\(entry.body)")
+    }
+
     @Test("the portal refuses what it must: an unknown link, wrong codes (counted, then void, then the link locked), a form from elsewhere; an upload whose digest is wrong, a service whose document is not held, an SMS report unsigned or of no message of ours")
     func refusals() throws {
         let setup = try Setup()
@@ -207,7 +240,7 @@ struct PortalTests {
         try #require(opened.status == 201, "\(opened.body)")
         try #require(setup.postfix.newMessages("bo", atLeast: 1, timeout: 60).count == 1)
         let text = try #require(try MailRelay.read(maildir: setup.postfix.maildir("bo")).first?["text"] as? String)
-        let link = try #require(text.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix(setup.appliance.apiURL + "/portal/") }.map(String.init))
+        let link = try #require(Self.link(in: text, base: setup.appliance.apiURL))
 
         // Three wrong entries void a code; five codes, each voided, lock the link.
         for round in 1...5 {

@@ -1,0 +1,194 @@
+import CanonicalJSON
+import Delivery
+import DeliveryTransport
+import Foundation
+import Ledger
+import Notary
+import NotariumTestKit
+import Records
+import RocksDBStore
+import Sodium
+import Testing
+import Verification
+
+/// The SMS channel with its delivery reports, reminders, notices that carry the documents, and
+/// the documents held encrypted at rest: in process, against the project's SMS gateway and
+/// aiosmtpd on loopback, with a clock the test moves.
+@Suite("Delivery: SMS reports, reminders, documents", .serialized)
+struct ChannelTests {
+    typealias Fixture = DeliveryTests.Fixture
+    static let secret = "report-secret"
+
+    static func sms(_ gateway: SMSGatewayProcess) -> SMSSettings {
+        SMSSettings(gateway: SMSGateway(url: gateway.url, token: "t0ken", sender: "CIETAC"), reportSecret: SecureBytes(copying: Array(secret.utf8)),
+                    callbackURL: "https://notarium.test/delivery/sms/reports", reportWaitMilliseconds: 48 * 3_600_000)
+    }
+
+    /// A report as the gateway would post it, and its signature header.
+    static func report(_ fields: [String: String], secret: String = ChannelTests.secret) -> (body: [UInt8], signature: String) {
+        let body = JSONValue.object(fields.mapValues { .string($0) }).canonicalBytes
+        let mac = HMACSHA256.authenticate(body, key: SecureBytes(copying: Array(secret.utf8)))
+        return (body, "sha256=" + mac.map { String(format: "%02x", $0) }.joined())
+    }
+
+    static func now(_ fixture: Fixture) -> String { LedgerTime.format(milliseconds: fixture.clock.read()) }
+
+    @Test("an SMS notice is recorded on the gateway's report, not on its acceptance: delivered → ConsignmentNotification on sms with the report verbatim and its window's deadline and reminders queued; a repeated report records nothing; an unsigned or forged one is refused and changes nothing")
+    func deliveredReport() async throws {
+        let fixture = try await Fixture()
+        let gateway = try SMSGatewayProcess(token: "t0ken")
+        let delivery = try fixture.delivery(relayPort: nil, sms: Self.sms(gateway))
+        _ = try await fixture.serve(delivery, service: "SMS-1", email: "li.wei@example.test", sms: "+8613800138001", channels: [.sms, .email], reminders: [3])
+        #expect(await delivery.runDue() == 1)
+        let taken = try #require(try gateway.messages().first)
+        #expect((taken["text"] as? String)?.contains("CIETAC") == true && taken["callbackUrl"] as? String == "https://notarium.test/delivery/sms/reports")
+        let gatewayID = try #require(taken["id"] as? String)
+        #expect(try fixture.events("SMS-1").map(\.event) == [.submissionAcceptance], "the gateway's acceptance proves nothing yet")
+        #expect(try delivery.items(service: "SMS-1").first?.state == .sent)
+
+        // Refused and changing nothing: no signature, another secret's, a body changed after signing.
+        let delivered = Self.report(["id": gatewayID, "status": "delivered", "at": Self.now(fixture)])
+        for (body, signature) in [(delivered.body, nil), (delivered.body, Self.report(["id": gatewayID], secret: "other").signature), (delivered.body + [0x20], delivered.signature)] as [([UInt8], String?)] {
+            let error = await caught(DeliveryError.self) { _ = try await delivery.smsReport(body: body, signature: signature) }
+            #expect(error?.code == .invalidReport)
+        }
+        let stranger = Self.report(["id": "nobody", "status": "delivered", "at": Self.now(fixture)])
+        #expect(await caught(DeliveryError.self) { _ = try await delivery.smsReport(body: stranger.body, signature: stranger.signature) }?.code == .unknownMessage)
+        #expect(try fixture.events("SMS-1").count == 1)
+
+        guard case .recorded = try await delivery.smsReport(body: delivered.body, signature: delivered.signature) else {
+            Issue.record("the delivered report was not recorded")
+            return
+        }
+        let events = try fixture.events("SMS-1")
+        #expect(events.map(\.event) == [.submissionAcceptance, .consignmentNotification])
+        #expect(events.last?.channel == .sms && events.last?.provider?.kind == .smsReport && events.last?.provider?.id == gatewayID)
+        #expect(events.last?.provider?.report == String(decoding: delivered.body, as: UTF8.self))
+        #expect(try delivery.deadlines(service: "SMS-1").map(\.kind) == [.acceptanceExpiry])
+        #expect(try delivery.items(service: "SMS-1").map(\.kind) == [.notice, .reminder])
+        #expect(try await delivery.smsReport(body: delivered.body, signature: delivered.signature) == .alreadyRecorded)
+        #expect(try fixture.events("SMS-1").count == 2)
+
+        // The reminder, three days on, by SMS again, with the deadline in it.
+        fixture.clock.advance(3 * 86_400_000 + 1000)
+        #expect(await delivery.runDue() == 1)
+        let reminder = try #require(try gateway.messages().last)
+        #expect((reminder["text"] as? String)?.contains("UTC") == true && reminder["id"] as? String != gatewayID, "\(reminder)")
+        // The bundle with the gateway's report verifies offline.
+        let bundle = try fixture.notary.serviceBundle(serviceID: "SMS-1", stamper: fixture.stamper, checkpointSigner: fixture.signer, documents: [])
+        let verdict = try Verifier(trust: try fixture.notary.trustFile()).verify(bundle: bundle.json.canonicalBytes)
+        #expect(verdict.verdict == .passed, "\(verdict.checks.filter { $0.status != .passed })")
+    }
+
+    @Test("a failed SMS report (absent subscriber) is the notice's failure with the next channel queued; a message without any report within the wait is recorded as not delivered (unreachable)")
+    func failedAndMissingReports() async throws {
+        let fixture = try await Fixture()
+        let gateway = try SMSGatewayProcess(token: "t0ken")
+        let delivery = try fixture.delivery(relayPort: nil, sms: Self.sms(gateway))
+        _ = try await fixture.serve(delivery, service: "SMS-2", email: "li.wei@example.test", sms: "+8613800138008", channels: [.sms, .email])
+        await delivery.runDue()
+        let id = try #require(try gateway.messages().first?["id"] as? String)
+        let failed = Self.report(["id": id, "status": "failed", "error": "absent-subscriber", "at": Self.now(fixture)])
+        _ = try await delivery.smsReport(body: failed.body, signature: failed.signature)
+        var events = try fixture.events("SMS-2")
+        #expect(events.map(\.event) == [.submissionAcceptance, .consignmentNotificationFailure])
+        #expect(events.last?.reason == .addressUnknown && events.last?.provider?.id == id)
+        #expect(try delivery.items(service: "SMS-2").map(\.channel) == [.email, .sms], "e-mail queued next")
+
+        _ = try await fixture.serve(delivery, service: "SMS-3", email: "li.wei@example.test", sms: "+8613800138003", channels: [.sms])
+        await delivery.runDue()
+        fixture.clock.advance(47 * 3_600_000)
+        await delivery.runDue()
+        #expect(try fixture.events("SMS-3").count == 1, "still waiting for the report")
+        fixture.clock.advance(3_600_000 + 1000)
+        await delivery.runDue()
+        events = try fixture.events("SMS-3")
+        #expect(events.map(\.event) == [.submissionAcceptance, .consignmentNotificationFailure])
+        #expect(events.last?.reason == .unreachable && events.last?.provider?.report.contains("no delivery report") == true)
+    }
+
+    @Test("reminders go by the notice's channel on their day while nobody has answered, and are not sent once the recipient has")
+    func reminders() async throws {
+        let fixture = try await Fixture()
+        let relay = try MailRelay(fixture.directory)
+        let delivery = try fixture.delivery(relayPort: relay.port)
+        _ = try await fixture.serve(delivery, service: "REM-1", email: "li.wei@example.test", reminders: [2, 5])
+        _ = try await fixture.serve(delivery, service: "REM-2", email: "ann.lee@example.test", reminders: [2])
+        await delivery.runDue()
+        #expect(relay.delivered() == 2)
+        // REM-2's recipient answers on the portal before the reminder is due.
+        _ = try await fixture.notary.recordServiceEvent(serviceID: "REM-2", .init(
+            event: .consignmentAcceptance, channel: .portal, identification: Identification(method: .oneTimeCode, session: "s-test"),
+            provider: ProviderEvidence(kind: .portalLog, report: "acknowledged", id: "s-test")))
+        fixture.clock.advance(2 * 86_400_000 + 1000)
+        await delivery.runDue()
+        let reminders = try relay.messages(for: "li.wei@example.test")
+        #expect(reminders.count == 2 && (reminders.last?["subject"] as? String)?.contains("提醒") == true, "\(reminders.map { $0["subject"] ?? "" })")
+        #expect(try relay.messages(for: "ann.lee@example.test").count == 1, "no reminder after an answer")
+        #expect(try delivery.items(service: "REM-2").last?.lastError?.contains("answered") == true)
+        #expect(try fixture.events("REM-1").map(\.event) == [.submissionAcceptance, .consignmentNotification, .consignmentNotification])
+        fixture.clock.advance(3 * 86_400_000)
+        await delivery.runDue()
+        #expect(try relay.messages(for: "li.wei@example.test").count == 3)
+    }
+
+    @Test("where the rules make arrival at the e-mail address service, the notice carries the documents from the vault (Python's email reads them back byte for byte) and is recorded with-content")
+    func withContent() async throws {
+        let fixture = try await Fixture()
+        let relay = try MailRelay(fixture.directory)
+        let vault = try DocumentVault(database: fixture.data.database, key: SymmetricKey.random())
+        let award = Array("%PDF-1.4 final award of case 0042\n".utf8) + (0..<2000).map { UInt8(truncatingIfNeeded: $0) }
+        try vault.store(award, now: fixture.clock.read())
+        let delivery = try fixture.delivery(relayPort: relay.port, vault: vault)
+        let rules = ServiceRules(
+            timeZone: "Asia/Shanghai", calendar: .init(id: "CN-test", version: "2026.1", weekend: [6, 7], holidays: []),
+            confirmedChannels: [.email], readReportPresumesService: false, acceptanceWindowDays: 7, registrationWindowDays: nil, registrationChannels: [])
+        _ = try await fixture.serve(delivery, service: "ATT-1", email: "li.wei@example.test", rules: rules, award: award)
+        await delivery.runDue()
+        let mail = try #require(try relay.messages(for: "li.wei@example.test").first)
+        let attachment = try #require((mail["attachments"] as? [[String: Any]])?.first)
+        #expect(attachment["sha256"] as? String == DocumentVault.name(of: award))
+        #expect(attachment["filename"] as? String == "award.txt")
+        #expect(try fixture.events("ATT-1").last?.notice == .withContent)
+    }
+
+    @Test("documents at rest: the stored bytes are not the document, a changed byte or another key does not open them, and a document is deleted once no service holds it (a day after upload if none ever did)")
+    func vault() async throws {
+        let fixture = try await Fixture()
+        let key = SymmetricKey.random()
+        let vault = try DocumentVault(database: fixture.data.database, key: key, retentionMilliseconds: 10 * 86_400_000)
+        let secret = Array("CONFIDENTIAL: the award's reasons, in full".utf8)
+        let name = try vault.store(secret, now: fixture.clock.read())
+        let column = try fixture.data.database.columnFamily(DocumentVault.family)
+        let stored = try #require(try fixture.data.database.get(Array("doc/\(name)".utf8), in: column))
+        #expect(stored.count == secret.count + 40, "nonce, ciphertext, tag")
+        #expect(!String(decoding: stored, as: UTF8.self).contains("CONFIDENTIAL") && !stored.windows(ofCount: 8).contains(Array(secret.prefix(8))))
+        #expect(try vault.document(name) == secret)
+        var altered = stored
+        altered[30] ^= 1
+        try fixture.data.database.put(Array("doc/\(name)".utf8), altered, in: column, durability: .synced)
+        #expect(await caught(DeliveryError.self) { _ = try vault.document(name) }?.code == .storage)
+        try fixture.data.database.put(Array("doc/\(name)".utf8), stored, in: column, durability: .synced)
+        let other = try DocumentVault(database: fixture.data.database, key: SymmetricKey.random())
+        #expect(await caught(DeliveryError.self) { _ = try other.document(name) }?.code == .storage)
+        let tooLarge = await caught(DeliveryError.self) { _ = try vault.store([UInt8](repeating: 0, count: DocumentVault.maximumDocumentBytes + 1), now: 0) }
+        #expect(tooLarge?.code == .documentTooLarge)
+
+        // Held by a service for its retention; another upload never named is gone after a day.
+        let held = try vault.store(Array("held".utf8), now: fixture.clock.read())
+        try fixture.data.database.write(vault.hold(held, for: "SVC-H", until: fixture.clock.read() + 10 * 86_400_000), durability: .synced)
+        fixture.clock.advance(86_400_000 + 1)
+        #expect(try vault.sweep(now: fixture.clock.read()) == 1)
+        #expect(try !vault.holds(name) && vault.holds(held))
+        fixture.clock.advance(9 * 86_400_000)
+        #expect(try vault.sweep(now: fixture.clock.read()) == 1)
+        #expect(try !vault.holds(held))
+    }
+}
+
+extension Array where Element == UInt8 {
+    func windows(ofCount count: Int) -> [[UInt8]] {
+        guard self.count >= count else { return [] }
+        return (0...(self.count - count)).map { Array(self[$0..<($0 + count)]) }
+    }
+}
