@@ -213,7 +213,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "ApplianceTests", dependencies: ["Appliance", "RocksDBStore", "NotariumTestKit"]),
-        .testTarget(name: "NotariumServerTests", dependencies: ["Appliance", "NotariumServer", "NotariumTestKit"], exclude: ["api_e2e.py", "contract_check.py", "schemathesis.toml", "schemathesis_hooks.py"]),
+        .testTarget(name: "NotariumServerTests", dependencies: ["Appliance", "NotariumServer", "NotariumTestKit"], exclude: ["api_e2e.py", "contract_check.py", "schemathesis.toml", "schemathesis_hooks.py", "portal_browser.py"]),
         .testTarget(
             name: "DeliveryTransportTests", dependencies: ["DeliveryTransport", "NotariumTestKit"],
             exclude: ["mail_relay.py", "read_maildir.py", "read_dsn.py", "postfix.sh", "sms_gateway.py", "injecting_relay.py"]),

@@ -1,3 +1,4 @@
+import Delivery
 import Glibc
 import Logging
 import Sodium
@@ -14,11 +15,21 @@ extension DataDirectory {
     public func openDeliveryKey(sealKeyFile: String, logger: Logger) throws(DataDirectoryError) -> SymmetricKey {
         do {
             if access(deliveryKeyFile, F_OK) != 0 {
+                // A new key would make what the old one protects unreadable without a word:
+                // held documents, and every link already sent. Only a directory with none of
+                // them gets one.
+                let links = try database.scan(in: database.columnFamily(Outbox.family), from: Array("link/".utf8), to: Array("link/".utf8) + [0xFF], limit: 1)
+                let documents = try database.scan(in: database.columnFamily(DocumentVault.family), from: [], to: [0xFF], limit: 1)
+                guard links.isEmpty && documents.isEmpty else {
+                    throw DataDirectoryError(.sealKey, "the delivery key \(deliveryKeyFile) is missing, and this data directory holds documents or portal links made under it; restore the file from the backup (docs/operations.md)")
+                }
                 let sealed = try SealedKey.seal(SecureBytes.random(count: SymmetricKey.byteCount), label: Self.deliveryKeyLabel, with: .keyFile(path: sealKeyFile))
                 try sealed.write(to: deliveryKeyFile)
                 logger.notice("created the delivery key", metadata: ["file": "\(deliveryKeyFile)"])
             }
             return try SymmetricKey(SealedKey(contentsOf: deliveryKeyFile).unseal(with: .keyFile(path: sealKeyFile)))
+        } catch let error as DataDirectoryError {
+            throw error
         } catch let error as SealedKeyError {
             throw DataDirectoryError(.sealKey, "cannot open the delivery key \(deliveryKeyFile): \(error.reason)")
         } catch {

@@ -127,7 +127,17 @@ public final class Delivery: Sendable {
         guard !plan.institution.isEmpty, plan.institution.count <= 200, throughPortal || !plan.link.isEmpty, plan.link.count <= 2000, plan.languages.count <= 10 else {
             throw DeliveryError(.invalidPlan, "a plan needs the institution's name (at most 200 characters), a link (at most 2,000) unless it serves through the portal, and at most 10 languages")
         }
+        guard plan.reminders.count <= 5, plan.reminders.allSatisfy({ (1...60).contains($0) }) else {
+            throw DeliveryError(.invalidPlan, "a plan has at most 5 reminders, each 1 to 60 days after the notice")
+        }
         var holds = WriteBatch()
+        // Documents already uploaded are held for the service whatever its channels: a notice
+        // that carries them (a confirmed address) needs them as much as the portal does.
+        if !throughPortal, let vault {
+            for part in parts where try vault.holds(Self.vaultName(part)) {
+                holds.append(contentsOf: vault.hold(Self.vaultName(part), for: serviceID, until: clock() + vault.retentionMilliseconds))
+            }
+        }
         if throughPortal {
             guard let portal, let vault else {
                 throw DeliveryError(.invalidPlan, "the plan serves through the portal, and this appliance has no portal (delivery.portal.base-url)")

@@ -193,6 +193,7 @@ extension Delivery {
         do {
             let deleted = try vault.sweep(now: now)
             if deleted > 0 { logger.info("delivery: documents no service holds any more were deleted", metadata: ["documents": "\(deleted)"]) }
+            try sweepPortal(now: now)
         } catch {
             logger.error("delivery: the document vault could not be swept", metadata: ["error": "\(error)"])
         }
@@ -365,10 +366,12 @@ extension Delivery {
             ])
             return link.locked ? .locked : .wrong(remaining: remaining)
         }
-        // The code is used up; the session starts.
+        // The code is used up; the session starts, and the recipient may ask for codes again
+        // later (the cap is on guessing, not on coming back).
         link.codeMAC = nil
         link.codeExpires = nil
         link.codeAttempts = 0
+        link.codesSent = 0
         let cookie = Base64.encodeURL(SodiumLibrary.randomBytes(32))
         let sessionHash = lowerHex(SHA256.hash(Array(cookie.utf8)))
         let session = PortalSession(service: link.service, link: hash, expires: now + portal.sessionLifetimeMilliseconds, method: .oneTimeCode,
@@ -406,6 +409,34 @@ extension Delivery {
         let session = try PortalSession(json: bytes)
         guard session.link == hash, session.expires > clock() else { return nil }
         return session
+    }
+
+    /// Deletes the portal's expired sessions (with their handover marks) and expired links.
+    func sweepPortal(now: Int64) throws(DeliveryError) {
+        var batch = WriteBatch()
+        let sessions: [KeyValue]
+        let links: [KeyValue]
+        do {
+            sessions = try outbox.database.scan(in: outbox.column, from: Array("session/".utf8), to: Array("session/".utf8) + [0xFF])
+            links = try outbox.database.scan(in: outbox.column, from: Array("link/".utf8), to: Array("link/".utf8) + [0xFF])
+        } catch {
+            throw DeliveryError(.storage, "cannot read the portal's records: \(error)")
+        }
+        for pair in sessions {
+            let session = try PortalSession(json: pair.value)
+            guard session.expires <= now else { continue }
+            batch.delete(pair.key, in: outbox.column)
+            for index in 0..<20 { batch.delete(Self.handedKey(session: session.id, part: index), in: outbox.column) }
+        }
+        for pair in links where try PortalLink(json: pair.value).expires <= now {
+            batch.delete(pair.key, in: outbox.column)
+        }
+        guard !batch.isEmpty else { return }
+        do {
+            try outbox.database.write(batch, durability: .synced)
+        } catch {
+            throw DeliveryError(.storage, "cannot delete the portal's expired records: \(error)")
+        }
     }
 
     /// A value a form carries so that another site cannot post it for the recipient (the

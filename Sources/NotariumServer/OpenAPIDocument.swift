@@ -144,7 +144,9 @@ paths:
         that does not fit its channel) or service-rule (eventTime in the future or more than 72
         hours ago). With `delivery`, the appliance serves the service itself (docs/delivery.md):
         422 invalid-delivery-plan when the plan names a channel without a recipient or no channel
-        a notice is pushed on.
+        a notice is pushed on, or portal on an appliance without one; 422 document-missing when
+        a plan through the portal names a part whose document was not uploaded first
+        (PUT /v1/documents/{sha256}).
       security:
         - clientCertificate: []
       parameters:
@@ -181,6 +183,65 @@ paths:
           $ref: '#/components/responses/ContentTooLarge'
         '415':
           $ref: '#/components/responses/UnsupportedMediaType'
+        '422':
+          $ref: '#/components/responses/UnprocessableContent'
+        '500':
+          $ref: '#/components/responses/InternalError'
+        default:
+          $ref: '#/components/responses/Problem'
+  /v1/documents/{sha256}:
+    put:
+      tags: [api]
+      operationId: storeDocument
+      summary: Hand the appliance a document to serve through the recipient portal
+      description: |
+        Role clerk (record-service). The body is the document's bytes, at most 16 MiB; the path
+        names its SHA-256 in hex, and a body with another digest is refused (422
+        digest-mismatch) with nothing stored. The appliance keeps it encrypted at rest
+        (XChaCha20-Poly1305 under its delivery key) for the services whose parts name it, for
+        `delivery.documents.retention-days` after their opening, then deletes it; a document no
+        service names is deleted after a day (docs/delivery.md section 12). Storing the same
+        bytes again is 200 and changes nothing.
+      security:
+        - clientCertificate: []
+      parameters:
+        - name: sha256
+          in: path
+          required: true
+          description: The document's SHA-256, 64 hex digits.
+          schema:
+            type: string
+            pattern: '^[0-9a-fA-F]{64}$'
+      requestBody:
+        required: true
+        content:
+          application/octet-stream:
+            schema:
+              type: string
+              format: binary
+      responses:
+        '201':
+          description: Stored (synced) for the first time.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/DocumentStored'
+        '200':
+          description: Already held; nothing changed but its upload time.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/DocumentStored'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '408':
+          $ref: '#/components/responses/RequestTimeout'
+        '413':
+          $ref: '#/components/responses/ContentTooLarge'
         '422':
           $ref: '#/components/responses/UnprocessableContent'
         '500':
@@ -1803,8 +1864,10 @@ components:
         plan and the first notice are written in one batch, and each outcome becomes one of the
         service's events. With a plan, eventTime, provider and rejection are refused (422
         schema-violation): the appliance is the provider. Every channel named needs a recipient
-        of the service and at least one must be email or sms (422 invalid-delivery-plan).
-      required: [languages, channels, institution, link]
+        of the service and at least one must be email or sms (422 invalid-delivery-plan). With
+        portal among the channels the notices carry the appliance's own portal link (link may
+        be left out) and every part's document must have been uploaded (PUT /v1/documents).
+      required: [languages, channels, institution]
       additionalProperties: false
       properties:
         languages:
@@ -1831,9 +1894,28 @@ components:
           maxLength: 200
         link:
           type: string
-          description: The recipient's personal link to the documents (https), which the notice carries.
+          description: The recipient's personal link to the documents (https), which the notice carries; required unless channels names portal.
           pattern: '^https://[^\s]+$'
           maxLength: 2000
+        reminders:
+          type: array
+          description: Days after a channel's notice on which a reminder goes by the same channel, unless the recipient has identified or answered by then.
+          maxItems: 5
+          items:
+            type: integer
+            minimum: 1
+            maximum: 60
+    DocumentStored:
+      type: object
+      required: [sha256, size]
+      additionalProperties: false
+      properties:
+        sha256:
+          type: string
+          pattern: '^[0-9a-f]{64}$'
+        size:
+          type: integer
+          minimum: 0
     ServiceEventReport:
       description: |
         One event of an open service (docs/api.md section 3.3), by its ETSI EN 319 522-2 name

@@ -107,7 +107,7 @@ struct PortalRoutes {
             _ = try await routes.authenticate(request, context, for: .recordService)
             let expected = (context.parameters.get("sha256") ?? "").lowercased()
             guard expected.count == 64, expected.allSatisfy(\.isHexDigit) else {
-                throw ProblemDetails(status: .badRequest, type: "invalid-request", detail: "the path names a document by its SHA-256 in 64 hex digits")
+                throw ProblemDetails(status: .badRequest, type: "invalid-parameter", detail: "the path names a document by its SHA-256 in 64 hex digits")
             }
             let bytes = try await JSONBody.collect(request, limit: DocumentVault.maximumDocumentBytes, timeoutSeconds: api.settings.bodyTimeoutSeconds * 10)
             guard let vault = api.delivery.vault else { throw ProblemDetails(status: .serviceUnavailable, type: "unavailable", detail: "this appliance holds no documents") }

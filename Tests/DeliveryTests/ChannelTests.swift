@@ -1,3 +1,4 @@
+import Appliance
 import CanonicalJSON
 import Delivery
 import DeliveryTransport
@@ -183,6 +184,22 @@ struct ChannelTests {
         fixture.clock.advance(9 * 86_400_000)
         #expect(try vault.sweep(now: fixture.clock.read()) == 1)
         #expect(try !vault.holds(held))
+    }
+}
+
+extension ChannelTests {
+    @Test("the delivery key is made once and kept; when it goes missing from a data directory that holds documents sealed under it, opening it is refused by name instead of a new key silently orphaning them")
+    func deliveryKey() async throws {
+        let fixture = try await Fixture()
+        let sealKey = DataDirectory.defaultSealKeyFile(in: fixture.directory.file("data"))
+        let key = try fixture.data.openDeliveryKey(sealKeyFile: sealKey, logger: .init(label: "test"))
+        let again = try fixture.data.openDeliveryKey(sealKeyFile: sealKey, logger: .init(label: "test"))
+        #expect(key.seal(Array("x".utf8)).count > 0 && (try? again.open(key.seal(Array("same key".utf8)))) == Array("same key".utf8))
+        try DocumentVault(database: fixture.data.database, key: key).store(Array("held".utf8), now: fixture.clock.read())
+        try FileManager.default.removeItem(atPath: fixture.data.deliveryKeyFile)
+        let refused = caught(DataDirectoryError.self) { _ = try fixture.data.openDeliveryKey(sealKeyFile: sealKey, logger: .init(label: "test")) }
+        #expect(refused?.code == .sealKey && refused?.reason.contains("restore") == true, "\(String(describing: refused))")
+        #expect(!FileManager.default.fileExists(atPath: fixture.data.deliveryKeyFile), "no new key was made")
     }
 }
 
