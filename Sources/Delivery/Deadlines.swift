@@ -132,7 +132,8 @@ extension Delivery {
             var acted = false
             for job in due {
                 do {
-                    if try await act(on: job) { recorded += 1 }
+                    // In the service's turn, beside the portal's answers and the reports.
+                    if try await services.run(job.service, { () async throws(DeliveryError) -> Bool in try await self.act(on: job) }) { recorded += 1 }
                     acted = true
                 } catch {
                     logger.error("delivery: a deadline could not be acted on; it stays due", metadata: ["job": "\(job.id)", "error": "\(error)"])

@@ -67,6 +67,10 @@ public final class Delivery: Sendable {
     let firstRetryMilliseconds: Int64
     /// One pass over the outbox at a time: two would send an item twice.
     let passing = Mutex<Bool>(false)
+    /// One piece of work per service at a time, across the dispatcher and the request
+    /// handlers (the portal, the SMS reports): each reads an item's or a link's state, then
+    /// records an event and the new state; two at once could both act on the same state.
+    let services = KeyedSerializer()
     /// The portal's base when it is the API listener's own address (`portalListening(at:)`).
     let boundPortalBase = Mutex<String?>(nil)
     let lastSweep = Mutex<Int64>(0)
@@ -210,7 +214,12 @@ public final class Delivery: Sendable {
         for item in due {
             // At shutdown the pass stops between items; the rest stay due.
             if Task.isCancelled { break }
-            await work(item)
+            await services.run(item.service) { () async -> Void in
+                // Read again under the service's turn: a delivery report or the portal may have
+                // settled the item since the pass listed it.
+                guard let current = try? self.outbox.item(item.id), [.pending, .sending, .sent].contains(current.state), current.next <= self.clock() else { return }
+                await self.work(current)
+            }
         }
         return due.count
     }

@@ -97,10 +97,19 @@ extension Delivery {
         } catch {
             throw DeliveryError(.storage, "cannot read the outbox: \(error)")
         }
-        guard let itemID, let item = try outbox.item(String(decoding: itemID, as: UTF8.self)) else {
+        guard let itemID, let listed = try outbox.item(String(decoding: itemID, as: UTF8.self)) else {
             throw DeliveryError(.unknownMessage, "no SMS of this appliance has the gateway id \(id)")
         }
         smsReportCounter.increment()
+        // In the service's turn, so that a repeated report, or the wait for one ending, cannot
+        // record a second outcome for the same message.
+        return try await services.run(listed.service) { () async throws(DeliveryError) -> SMSReportOutcome in
+            guard let item = try self.outbox.item(listed.id) else { throw DeliveryError(.unknownMessage, "no SMS of this appliance has the gateway id \(id)") }
+            return try await self.recordReport(item, members: members, id: id, status: status, reported: reported, body: body)
+        }
+    }
+
+    func recordReport(_ item: Outbox.Item, members: [String: JSONValue], id: String, status: String, reported: Int64, body: [UInt8]) async throws(DeliveryError) -> SMSReportOutcome {
         guard item.state == .sent else { return .alreadyRecorded }
         let (plan, history, _, _) = try prepare(item)
         // A handset's time as the gateway reports it, never later than now.

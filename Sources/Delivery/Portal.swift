@@ -301,6 +301,11 @@ extension Delivery {
     /// Sends a new one-time code for the link `token` by the other channel. The code is kept
     /// only as an HMAC; a new one voids the one before.
     public func sendPortalCode(token: String) async throws(DeliveryError) -> PortalCodeOutcome {
+        guard portal != nil, let (_, listed) = try readLink(token) else { return .invalid }
+        return try await services.run(listed.service) { () async throws(DeliveryError) -> PortalCodeOutcome in try await self.sendPortalCodeInTurn(token: token) }
+    }
+
+    func sendPortalCodeInTurn(token: String) async throws(DeliveryError) -> PortalCodeOutcome {
         guard let portal, let (hash, current) = try readLink(token), current.expires > clock() else { return .invalid }
         if current.locked { return .locked }
         guard let plan = try plan(service: current.service), let target = try codeTarget(service: current.service) else { return .invalid }
@@ -347,6 +352,14 @@ extension Delivery {
     /// session's own batch; a wrong one is counted and logged, and the last allowed voids the
     /// code; the last code's last wrong entry locks the link.
     public func verifyPortalCode(token: String, code: String, client: String) async throws(DeliveryError) -> PortalVerification {
+        guard portal != nil, let (_, listed) = try readLink(token) else { return .invalid }
+        // In the service's turn: one code opens one session, however many entries race.
+        return try await services.run(listed.service) { () async throws(DeliveryError) -> PortalVerification in
+            try await self.verifyPortalCodeInTurn(token: token, code: code, client: client)
+        }
+    }
+
+    func verifyPortalCodeInTurn(token: String, code: String, client: String) async throws(DeliveryError) -> PortalVerification {
         guard let portal, let (hash, current) = try readLink(token), current.expires > clock() else { return .invalid }
         if current.locked { return .locked }
         var link = current
@@ -472,6 +485,13 @@ extension Delivery {
     /// on `portal` with the SHA-256 of exactly the bytes released (once per session and part;
     /// a second download in the session is the same handover). Nil: no such part, or no longer held.
     public func handOver(_ session: PortalSession, part index: Int) async throws(DeliveryError) -> (part: ServicePart, bytes: [UInt8])? {
+        // In the service's turn: two downloads at once are one handover.
+        try await services.run(session.service) { () async throws(DeliveryError) -> (part: ServicePart, bytes: [UInt8])? in
+            try await self.handOverInTurn(session, part: index)
+        }
+    }
+
+    func handOverInTurn(_ session: PortalSession, part index: Int) async throws(DeliveryError) -> (part: ServicePart, bytes: [UInt8])? {
         let records: [ServiceRecord]
         do {
             records = try notary.serviceHistory(session.service).map(\.record)
@@ -512,6 +532,12 @@ extension Delivery {
     /// (ConsignmentRejection, reason `recipient-refused`, their words kept as the portal's log)
     /// on `portal`. A second answer records nothing and returns the first.
     public func answer(_ session: PortalSession, accept: Bool, statement: String?) async throws(DeliveryError) -> ServiceRecord {
+        try await services.run(session.service) { () async throws(DeliveryError) -> ServiceRecord in
+            try await self.answerInTurn(session, accept: accept, statement: statement)
+        }
+    }
+
+    func answerInTurn(_ session: PortalSession, accept: Bool, statement: String?) async throws(DeliveryError) -> ServiceRecord {
         let current = try portalCase(session)
         if let answer = current.answer { return answer }
         let words = (statement ?? "").trimmingCharacters(in: .whitespacesAndNewlines).prefix(1000)

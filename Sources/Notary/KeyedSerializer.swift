@@ -1,9 +1,11 @@
 /// Runs critical sections one at a time per key (a service id), across suspension points.
-actor KeyedSerializer {
+public actor KeyedSerializer {
     private var busy: Set<String> = []
     private var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
 
-    func run<T: Sendable, E: Error>(_ key: String, _ body: @Sendable () async throws(E) -> T) async throws(E) -> T {
+    public init() {}
+
+    public func run<T: Sendable, E: Error>(_ key: String, _ body: @Sendable () async throws(E) -> T) async throws(E) -> T {
         await acquire(key)
         let result: Result<T, E>
         do throws(E) {

@@ -203,6 +203,53 @@ extension ChannelTests {
     }
 }
 
+extension ChannelTests {
+    @Test("racing requests act once: eight entries of one code open one session, eight downloads of one part in a session are one handover, eight copies of one delivery report record one notice")
+    func racesActOnce() async throws {
+        let fixture = try await Fixture()
+        let relay = try MailRelay(fixture.directory)
+        let gateway = try SMSGatewayProcess(token: "t0ken")
+        let key = SymmetricKey.random()
+        let vault = try DocumentVault(database: fixture.data.database, key: key)
+        try vault.store(Fixture.award, now: fixture.clock.read())
+        let delivery = try fixture.delivery(relayPort: relay.port, sms: Self.sms(gateway), vault: vault, portal: PortalSettings(baseURL: "https://portal.test", key: key))
+        _ = try await fixture.serve(delivery, service: "RACE-1", email: "li.wei@example.test", sms: "+8613800138001", channels: [.email, .sms, .portal])
+        await delivery.runDue()
+        let token = try #require(delivery.portalLink(service: "RACE-1")?.components(separatedBy: "/").last)
+        #expect(try await delivery.sendPortalCode(token: token) == .sent(destination: "通过短信向尾号为01的手机号码"))
+        let text = try #require(try gateway.messages().last?["text"] as? String)
+        let code = try #require(text.split(whereSeparator: { !$0.isNumber }).first { $0.count == 6 }.map(String.init))
+
+        let outcomes = try await withThrowingTaskGroup(of: PortalVerification.self) { group in
+            for _ in 0..<8 { group.addTask { try await delivery.verifyPortalCode(token: token, code: code, client: "test") } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let sessions = outcomes.compactMap { if case .identified(let cookie) = $0 { cookie } else { nil } }
+        #expect(sessions.count == 1, "\(outcomes)")
+        let session = try #require(try delivery.portalSession(token: token, cookie: sessions.first))
+        let downloads = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<8 { group.addTask { try await delivery.handOver(session, part: 0)?.bytes.count ?? -1 } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(downloads == Array(repeating: Fixture.award.count, count: 8))
+        var events = try fixture.events("RACE-1").map(\.event)
+        #expect(events.filter { $0 == .contentAccessTracking }.count == 1 && events.filter { $0 == .contentHandover }.count == 1, "\(events)")
+
+        // An SMS notice whose report the gateway posts eight times at once.
+        _ = try await fixture.serve(delivery, service: "RACE-2", email: "li.wei@example.test", sms: "+8613800138001", channels: [.sms])
+        await delivery.runDue()
+        let id = try #require(try gateway.messages().last?["id"] as? String)
+        let report = Self.report(["id": id, "status": "delivered", "at": Self.now(fixture)])
+        let answers = try await withThrowingTaskGroup(of: Delivery.SMSReportOutcome.self) { group in
+            for _ in 0..<8 { group.addTask { try await delivery.smsReport(body: report.body, signature: report.signature) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(answers.filter { if case .recorded = $0 { true } else { false } }.count == 1 && answers.filter { $0 == .alreadyRecorded }.count == 7)
+        events = try fixture.events("RACE-2").map(\.event)
+        #expect(events == [.submissionAcceptance, .consignmentNotification])
+    }
+}
+
 extension Array where Element == UInt8 {
     func windows(ofCount count: Int) -> [[UInt8]] {
         guard self.count >= count else { return [] }
