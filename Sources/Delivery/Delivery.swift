@@ -517,8 +517,9 @@ public final class Delivery: Sendable {
             event: .consignmentNotificationFailure, channel: item.channel, eventTime: clock(),
             provider: ProviderEvidence(kind: .smtpDSN, report: reportText, id: item.evidenceID), reason: Self.reason(forStatus: failure.status))
         let next = fallback(after: item, plan: plan)
-        // The bounced notice opened no window (records.md §2.4.2): its deadlines go with it.
-        let undone = try outbox.deadlines(service: item.service).filter { $0.channel == item.channel }
+        // The bounced notice opened no window (records.md §2.4.2): its deadlines go with it. A
+        // bounced reminder undoes nothing: the window runs from the notice before it.
+        let undone = item.kind == .notice ? try outbox.deadlines(service: item.service).filter { $0.channel == item.channel } : []
         let outbox = self.outbox
         let itemID = item.id
         let alongside: @Sendable (UInt64) -> WriteBatch = { seq in
@@ -546,14 +547,16 @@ public final class Delivery: Sendable {
         try FileManager.default.moveItem(atPath: path, toPath: maildir + "/cur/" + base + ":2,S")
     }
 
-    /// The next channel of the plan after `item`'s that has no notice yet.
+    /// The next channel of the plan after `item`'s that has no notice yet; none after a
+    /// reminder, whose failure says nothing of the notice before it.
     func fallback(after item: Outbox.Item) throws(DeliveryError) -> Outbox.Item? {
+        guard item.kind == .notice else { return nil }
         guard let plan = try plan(service: item.service) else { return nil }
         return fallback(after: item, plan: plan)
     }
 
     func fallback(after item: Outbox.Item, plan: DeliveryPlan) -> Outbox.Item? {
-        guard let index = plan.channels.firstIndex(of: item.channel) else { return nil }
+        guard item.kind == .notice, let index = plan.channels.firstIndex(of: item.channel) else { return nil }
         for channel in plan.channels[(index + 1)...] where DeliveryPlan.pushChannels.contains(channel) {
             let id = Self.itemID(item.service, channel, .notice)
             if (try? outbox.item(id)) == nil {

@@ -14,8 +14,10 @@ public struct DeliveryError: Error, Equatable, CustomStringConvertible {
         case documentTooLarge = "document-too-large"
         /// A service to be served through the portal names a document the vault does not hold.
         case documentMissing = "document-missing"
-        /// A delivery report whose signature does not verify, or that is not the adapter's JSON.
+        /// A delivery report whose signature does not verify.
         case invalidReport = "invalid-report"
+        /// A signed delivery report that is not the adapter's JSON.
+        case malformedReport = "malformed-report"
         /// Nothing of ours has that id (a delivery report for a message we never sent).
         case unknownMessage = "unknown-message"
     }

@@ -89,7 +89,7 @@ extension Delivery {
         guard let value = try? CanonicalJSON.parse(body), case .object(let members) = value,
               case .string(let id)? = members["id"], !id.isEmpty, id.utf8.count <= 256, case .string(let status)? = members["status"],
               case .string(let at)? = members["at"], let reported = Self.parseTime(at) else {
-            throw DeliveryError(.invalidReport, "a delivery report is {\"id\",\"status\",\"at\"} with \"at\" an RFC 3339 UTC time")
+            throw DeliveryError(.malformedReport, "a delivery report is {\"id\",\"status\",\"at\"} with \"at\" an RFC 3339 UTC time")
         }
         let itemID: [UInt8]?
         do {
@@ -114,7 +114,11 @@ extension Delivery {
         let (plan, history, _, _) = try prepare(item)
         // A handset's time as the gateway reports it, never later than now.
         let eventTime = min(reported, clock())
-        let text = String(decoding: body.prefix(4000), as: UTF8.self)
+        // Only what the report says of the message, re-encoded: gateways also put the
+        // recipient's number in their reports, and that stays out of the ledger.
+        var kept: [String: JSONValue] = ["id": .string(id), "status": .string(status), "at": .string(LedgerTime.format(milliseconds: reported))]
+        if case .string(let error)? = members["error"] { kept["error"] = .string(String(error.prefix(200))) }
+        let text = JSONValue.object(kept).canonicalString
         let outcome: Recorded
         switch status {
         case "delivered":

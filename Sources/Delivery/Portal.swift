@@ -201,6 +201,13 @@ extension Delivery {
 
     /// Tells the portal its base when `PortalSettings.baseURL` is empty: the API listener's
     /// address once bound (port 0 picks one at start).
+    /// How long a portal session lasts, for its cookie.
+    public var sessionLifetimeSeconds: Int64 { (portal?.sessionLifetimeMilliseconds ?? 0) / 1000 }
+
+    /// Whether notices can be composed: a portal whose base is the API listener's address
+    /// knows it only once the listener is bound, and a link without it would be broken.
+    public var isReady: Bool { portal == nil || portalBase() != nil }
+
     public func portalListening(at base: String) {
         boundPortalBase.withLock { $0 = base }
     }
@@ -213,6 +220,16 @@ extension Delivery {
     static func linkRecordKey(_ hash: String) -> [UInt8] { Array("link/\(hash)".utf8) }
     static func sessionKey(_ hash: String) -> [UInt8] { Array("session/\(hash)".utf8) }
     static func handedKey(session: String, part: Int) -> [UInt8] { Array("handed/\(session)/\(part)".utf8) }
+    static func statementKey(_ service: String) -> [UInt8] { Array("statement/\(service)".utf8) }
+
+    /// The statement a recipient gave with a refusal (its SHA-256 is in the ledger's event).
+    public func refusalStatement(service: String) throws(DeliveryError) -> String? {
+        do {
+            return try outbox.database.get(Self.statementKey(service), in: outbox.column).map { String(decoding: $0, as: UTF8.self) }
+        } catch {
+            throw DeliveryError(.storage, "cannot read the delivery records: \(error)")
+        }
+    }
 
     /// The writes that make `service`'s link open, until `expires` (in the opening's batch).
     func portalLinkBatch(service: String, portal: PortalSettings, opened: Int64) -> WriteBatch {
@@ -252,7 +269,7 @@ extension Delivery {
         guard portal != nil, let (_, link) = try readLink(token), link.expires > clock(), let plan = try plan(service: link.service) else { return .invalid }
         if link.locked { return .locked(language: templates.language(for: plan.languages)) }
         guard let target = try codeTarget(service: link.service) else { return .invalid }
-        let pending = link.codeMAC != nil && (link.codeExpires ?? 0) > clock() && link.codeAttempts < portal!.attemptsPerCode
+        let pending = link.codeMAC != nil && (link.codeExpires ?? 0) > clock() && link.codeAttempts < (portal?.attemptsPerCode ?? 0)
         return .active(language: templates.language(for: plan.languages), destination: destination(target, language: templates.language(for: plan.languages)), codePending: pending)
     }
 
@@ -323,7 +340,9 @@ extension Delivery {
             switch target.channel {
             case .sms:
                 guard let sms else { return .notSent("no SMS gateway") }
-                _ = try await SMSClient.send(to: target.address, text: text, reference: "code-\(hash.prefix(16))-\(link.codesSent + 1)", callbackURL: nil, via: sms.gateway)
+                // A reference of its own for every code: the gateway treats a repeated one as
+                // the same message and would not send it.
+                _ = try await SMSClient.send(to: target.address, text: text, reference: "code-" + lowerHex(SodiumLibrary.randomBytes(12)), callbackURL: nil, via: sms.gateway)
             default:
                 guard let email else { return .notSent("no e-mail relay") }
                 let message = MailMessage(
@@ -365,9 +384,10 @@ extension Delivery {
         var link = current
         let now = clock()
         let candidate = code.filter { !$0.isWhitespace }
-        let valid = link.codeMAC != nil && (link.codeExpires ?? 0) > now && link.codeAttempts < portal.attemptsPerCode
-            && candidate.count == 6 && candidate.allSatisfy(\.isASCII)
-            && portal.codeKey.isValid(mac: Self.hexBytes(link.codeMAC!), of: Array("\(hash)|\(candidate)".utf8))
+        let valid = link.codeMAC.map { mac in
+            (link.codeExpires ?? 0) > now && link.codeAttempts < portal.attemptsPerCode && candidate.count == 6 && candidate.allSatisfy(\.isASCII)
+                && portal.codeKey.isValid(mac: Self.hexBytes(mac), of: Array("\(hash)|\(candidate)".utf8))
+        } ?? false
         guard valid else {
             link.codeAttempts += 1
             let remaining = max(0, portal.attemptsPerCode - link.codeAttempts)
@@ -436,12 +456,12 @@ extension Delivery {
             throw DeliveryError(.storage, "cannot read the portal's records: \(error)")
         }
         for pair in sessions {
-            let session = try PortalSession(json: pair.value)
-            guard session.expires <= now else { continue }
+            // An unreadable record is left for the operator rather than stopping every sweep.
+            guard let session = try? PortalSession(json: pair.value), session.expires <= now else { continue }
             batch.delete(pair.key, in: outbox.column)
             for index in 0..<20 { batch.delete(Self.handedKey(session: session.id, part: index), in: outbox.column) }
         }
-        for pair in links where try PortalLink(json: pair.value).expires <= now {
+        for pair in links where (try? PortalLink(json: pair.value))?.expires ?? .max <= now {
             batch.delete(pair.key, in: outbox.column)
         }
         guard !batch.isEmpty else { return }
@@ -540,12 +560,25 @@ extension Delivery {
     func answerInTurn(_ session: PortalSession, accept: Bool, statement: String?) async throws(DeliveryError) -> ServiceRecord {
         let current = try portalCase(session)
         if let answer = current.answer { return answer }
-        let words = (statement ?? "").trimmingCharacters(in: .whitespacesAndNewlines).prefix(1000)
+        // The recipient's own words may name people and facts: they are kept in the erasable
+        // store beside the outbox, and the ledger records only their SHA-256 (DESIGN: nothing
+        // personal in clear in the ledger).
+        let words = String(String.UnicodeScalarView((statement ?? "").trimmingCharacters(in: .whitespacesAndNewlines).unicodeScalars.prefix(2000)))
+        let wordsDigest = lowerHex(SHA256.hash(Array(words.utf8)))
         let report = Notary.ServiceEventReport(
-            event: accept ? .consignmentAcceptance : .consignmentRejection, channel: .portal, eventTime: clock(), identification: session.identification,
-            provider: ProviderEvidence(kind: .portalLog, report: accept ? "session \(session.id) acknowledged receipt" : "session \(session.id) refused: \(words)", id: session.id),
+            // A rejection's record has no identification member (records.md §2.2); the portal
+            // log names the identified session instead.
+            event: accept ? .consignmentAcceptance : .consignmentRejection, channel: .portal, eventTime: clock(), identification: accept ? session.identification : nil,
+            provider: ProviderEvidence(kind: .portalLog, report: accept ? "session \(session.id) acknowledged receipt"
+                                           : "session \(session.id) refused; the recipient's statement (\(words.utf8.count) bytes, sha-256 \(wordsDigest)) is kept by the appliance", id: session.id),
             reason: accept ? nil : .recipientRefused)
-        switch try await recordEvent(report, service: session.service, alongside: { _ in WriteBatch() }) {
+        let column = outbox.column
+        let service = session.service
+        switch try await recordEvent(report, service: session.service, alongside: { _ in
+            var batch = WriteBatch()
+            if !accept { batch.put(Self.statementKey(service), Array(words.utf8), in: column) }
+            return batch
+        }) {
         case .recorded(let receipt):
             logger.info("portal: the recipient answered", metadata: ["service": "\(session.service)", "accepted": "\(accept)", "seq": "\(receipt.seq)"])
         case .refused(let error):
@@ -561,6 +594,7 @@ extension Delivery {
     }
 
     static func hexBytes(_ text: String) -> [UInt8] {
+        guard text.utf8.count % 2 == 0 else { return [] }
         var bytes: [UInt8] = []
         var high: UInt8?
         for character in text.utf8 {

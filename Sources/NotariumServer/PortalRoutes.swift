@@ -45,11 +45,15 @@ struct PortalRoutes {
         router.post("/portal/:token/verify") { request, context -> Response in
             let token = context.parameters.get("token") ?? ""
             let fields = try await Self.form(request, api)
+            // A request without a code is not an attempt: it is refused before the link is touched.
+            guard let code = fields["code"], !code.isEmpty else {
+                throw ProblemDetails(status: .badRequest, type: "missing-parameter", detail: "the form has no code")
+            }
             let client = context.channel.remoteAddress?.ipAddress ?? "unknown"
-            switch try await delivery.verifyPortalCode(token: token, code: fields["code"] ?? "", client: client) {
+            switch try await delivery.verifyPortalCode(token: token, code: code, client: client) {
             case .identified(let session):
                 var response = Self.redirect("/portal/\(token)/documents")
-                response.headers[.setCookie] = "\(Self.cookie)=\(session); Path=/portal/\(token); Max-Age=1800; Secure; HttpOnly; SameSite=Strict"
+                response.headers[.setCookie] = "\(Self.cookie)=\(session); Path=/portal/\(token); Max-Age=\(delivery.sessionLifetimeSeconds); Secure; HttpOnly; SameSite=Strict"
                 return response
             case .wrong(let remaining):
                 return try Self.entryPage(delivery, token: token, notice: ("portal-wrong-code", ["remaining": String(remaining)]), status: .unauthorized)
@@ -72,11 +76,15 @@ struct PortalRoutes {
             guard let index = Int(context.parameters.get("part") ?? ""), let (part, bytes) = try await delivery.handOver(session, part: index) else {
                 throw ProblemDetails(status: .notFound, type: "not-found", detail: "no such document, or it is no longer held")
             }
-            let name = Delivery.downloadName(part)
+            // A part's name may hold '/' and ':', which are not for file names.
+            let name = String(Delivery.downloadName(part).map { $0 == "/" || $0 == ":" ? "_" : $0 })
             return Response(
                 status: .ok,
+                // The clerk's media type is served as given; the document is never rendered as
+                // a page of this origin (nosniff, and a sandbox if a browser shows it anyway).
                 headers: [.contentType: part.document.mediaType, .cacheControl: "no-store",
-                          .contentDisposition: "attachment; filename=\"\(name)\"; filename*=UTF-8''\(name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name)"],
+                          .contentDisposition: "attachment; filename=\"\(name)\"",
+                          HTTPField.Name("X-Content-Type-Options")!: "nosniff", HTTPField.Name("Content-Security-Policy")!: "sandbox; default-src 'none'"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
         }
         router.post("/portal/:token/answer") { request, context -> Response in
@@ -110,6 +118,7 @@ struct PortalRoutes {
                 throw ProblemDetails(status: .badRequest, type: "invalid-parameter", detail: "the path names a document by its SHA-256 in 64 hex digits")
             }
             let bytes = try await JSONBody.collect(request, limit: DocumentVault.maximumDocumentBytes, timeoutSeconds: api.settings.bodyTimeoutSeconds * 10)
+            guard !bytes.isEmpty else { throw ProblemDetails(status: .badRequest, type: "empty-body", detail: "the body is empty: a document has at least one byte") }
             guard let vault = api.delivery.vault else { throw ProblemDetails(status: .serviceUnavailable, type: "unavailable", detail: "this appliance holds no documents") }
             guard DocumentVault.name(of: bytes) == expected else {
                 throw ProblemDetails(status: .unprocessableContent, type: "digest-mismatch", detail: "the body's SHA-256 is \(DocumentVault.name(of: bytes)), not the \(expected) the path names; nothing stored")
@@ -234,6 +243,10 @@ struct PortalRoutes {
 
     /// An `application/x-www-form-urlencoded` body.
     static func form(_ request: Request, _ api: APIServices) async throws -> [String: String] {
+        let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard type == "application/x-www-form-urlencoded" else {
+            throw ProblemDetails(status: .unsupportedMediaType, type: "unsupported-media-type", detail: "the portal's forms are application/x-www-form-urlencoded")
+        }
         let bytes = try await JSONBody.collect(request, limit: formLimit, timeoutSeconds: api.settings.bodyTimeoutSeconds)
         var fields: [String: String] = [:]
         for pair in String(decoding: bytes, as: UTF8.self).split(separator: "&") {

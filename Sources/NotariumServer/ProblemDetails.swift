@@ -95,6 +95,7 @@ extension ProblemDetails {
             case .documentTooLarge: self.init(status: .contentTooLarge, type: "body-too-large", detail: error.reason)
             case .documentMissing: self.init(status: .unprocessableContent, type: error.code.rawValue, detail: error.reason)
             case .invalidReport: self.init(status: .unauthorized, type: error.code.rawValue, detail: error.reason)
+            case .malformedReport: self.init(status: .badRequest, type: error.code.rawValue, detail: error.reason)
             case .unknownMessage: self.init(status: .notFound, type: error.code.rawValue, detail: error.reason)
             case .notary, .storage: return nil
             }

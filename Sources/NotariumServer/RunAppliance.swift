@@ -88,6 +88,11 @@ public func runAppliance(configuration: ApplianceConfiguration, logger: Logger) 
     let bounceMaildir = configuration.delivery.email?.bounceMaildir
     let dispatcher = Task {
         while !Task.isCancelled {
+            // Until the API listener is bound, a portal on its address has no base for links.
+            guard delivery.isReady else {
+                do { try await Task.sleep(for: .milliseconds(100)) } catch { return }
+                continue
+            }
             await delivery.runDue()
             if let bounceMaildir { await delivery.processBounces(maildir: bounceMaildir) }
             await delivery.runDeadlines()

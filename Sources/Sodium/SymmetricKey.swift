@@ -18,9 +18,13 @@ public final class SymmetricKey: Sendable {
         self.secret = secret
     }
 
+    /// For bytes known to be `byteCount` long.
+    private init(exactly secret: SecureBytes) {
+        self.secret = secret
+    }
+
     public static func random() -> SymmetricKey {
-        // 32 random bytes are always a valid key.
-        try! SymmetricKey(SecureBytes.random(count: byteCount))
+        SymmetricKey(exactly: SecureBytes.random(count: byteCount))
     }
 
     /// Subkey `id` for `context` (exactly 8 ASCII bytes, libsodium's crypto_kdf context).
@@ -31,7 +35,7 @@ public final class SymmetricKey: Sendable {
                 _ = crypto_kdf_derive_from_key(out, count, id, context, master)
             }
         }
-        return try! SymmetricKey(bytes)
+        return SymmetricKey(exactly: bytes)
     }
 
     /// `nonce ‖ ciphertext ‖ tag` of `plaintext`, bound to `associatedData`.

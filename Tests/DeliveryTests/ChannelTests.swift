@@ -48,7 +48,7 @@ struct ChannelTests {
         #expect(try delivery.items(service: "SMS-1").first?.state == .sent)
 
         // Refused and changing nothing: no signature, another secret's, a body changed after signing.
-        let delivered = Self.report(["id": gatewayID, "status": "delivered", "at": Self.now(fixture)])
+        let delivered = Self.report(["id": gatewayID, "status": "delivered", "at": Self.now(fixture), "to": "+8613800138001"])
         for (body, signature) in [(delivered.body, nil), (delivered.body, Self.report(["id": gatewayID], secret: "other").signature), (delivered.body + [0x20], delivered.signature)] as [([UInt8], String?)] {
             let error = await caught(DeliveryError.self) { _ = try await delivery.smsReport(body: body, signature: signature) }
             #expect(error?.code == .invalidReport)
@@ -64,21 +64,30 @@ struct ChannelTests {
         let events = try fixture.events("SMS-1")
         #expect(events.map(\.event) == [.submissionAcceptance, .consignmentNotification])
         #expect(events.last?.channel == .sms && events.last?.provider?.kind == .smsReport && events.last?.provider?.id == gatewayID)
-        #expect(events.last?.provider?.report == String(decoding: delivered.body, as: UTF8.self))
+        // The report re-encoded with what it says of the message; the number stays out of the ledger.
+        #expect(events.last?.provider?.report == #"{"at":"\#(LedgerTime.format(milliseconds: fixture.clock.read()))","id":"\#(gatewayID)","status":"delivered"}"#)
         #expect(try delivery.deadlines(service: "SMS-1").map(\.kind) == [.acceptanceExpiry])
         #expect(try delivery.items(service: "SMS-1").map(\.kind) == [.notice, .reminder])
         #expect(try await delivery.smsReport(body: delivered.body, signature: delivered.signature) == .alreadyRecorded)
         #expect(try fixture.events("SMS-1").count == 2)
 
+        // The bundle with the gateway's report verifies offline (before the test's clock moves
+        // on: the time-stamp tokens carry the real time).
+        let bundle = try fixture.notary.serviceBundle(serviceID: "SMS-1", stamper: fixture.stamper, checkpointSigner: fixture.signer, documents: [])
+        let verdict = try Verifier(trust: try fixture.notary.trustFile()).verify(bundle: bundle.json.canonicalBytes)
+        #expect(verdict.verdict == .passed, "\(verdict.checks.filter { $0.status != .passed })")
         // The reminder, three days on, by SMS again, with the deadline in it.
         fixture.clock.advance(3 * 86_400_000 + 1000)
         #expect(await delivery.runDue() == 1)
         let reminder = try #require(try gateway.messages().last)
         #expect((reminder["text"] as? String)?.contains("UTC") == true && reminder["id"] as? String != gatewayID, "\(reminder)")
-        // The bundle with the gateway's report verifies offline.
-        let bundle = try fixture.notary.serviceBundle(serviceID: "SMS-1", stamper: fixture.stamper, checkpointSigner: fixture.signer, documents: [])
-        let verdict = try Verifier(trust: try fixture.notary.trustFile()).verify(bundle: bundle.json.canonicalBytes)
-        #expect(verdict.verdict == .passed, "\(verdict.checks.filter { $0.status != .passed })")
+        // The reminder fails: recorded, but it undoes nothing of the notice before it (its
+        // window's deadline stays) and moves nothing to the next channel.
+        let reminderFailed = Self.report(["id": try #require(reminder["id"] as? String), "status": "failed", "error": "absent-subscriber", "at": Self.now(fixture)])
+        _ = try await delivery.smsReport(body: reminderFailed.body, signature: reminderFailed.signature)
+        #expect(try fixture.events("SMS-1").map(\.event) == [.submissionAcceptance, .consignmentNotification, .consignmentNotificationFailure])
+        #expect(try delivery.deadlines(service: "SMS-1").map(\.kind) == [.acceptanceExpiry])
+        #expect(try delivery.items(service: "SMS-1").map(\.kind) == [.notice, .reminder], "no e-mail notice queued")
     }
 
     @Test("a failed SMS report (absent subscriber) is the notice's failure with the next channel queued; a message without any report within the wait is recorded as not delivered (unreachable)")
@@ -234,6 +243,18 @@ extension ChannelTests {
         #expect(downloads == Array(repeating: Fixture.award.count, count: 8))
         var events = try fixture.events("RACE-1").map(\.event)
         #expect(events.filter { $0 == .contentAccessTracking }.count == 1 && events.filter { $0 == .contentHandover }.count == 1, "\(events)")
+
+        // A form token is the session's; a refusal's words stay out of the ledger; a second answer records nothing.
+        let cookie = try #require(sessions.first)
+        #expect(delivery.isValidFormToken(delivery.formToken(cookie: cookie), cookie: cookie))
+        #expect(!delivery.isValidFormToken(delivery.formToken(cookie: cookie) + "0", cookie: cookie) && !delivery.isValidFormToken("00", cookie: cookie))
+        let words = "Wrong party: I am Zhang Wei, not Li Wei"
+        let refusal = try await delivery.answer(session, accept: false, statement: words)
+        #expect(refusal.event == .consignmentRejection && refusal.reason == .recipientRefused)
+        #expect(refusal.provider?.report.contains("Zhang") == false && refusal.provider?.report.contains(DocumentVault.name(of: Array(words.utf8))) == true)
+        #expect(try delivery.refusalStatement(service: "RACE-1") == words)
+        #expect(try await delivery.answer(session, accept: true, statement: nil) == refusal)
+        #expect(try fixture.events("RACE-1").filter { $0.event == .consignmentAcceptance || $0.event == .consignmentRejection }.count == 1)
 
         // An SMS notice whose report the gateway posts eight times at once.
         _ = try await fixture.serve(delivery, service: "RACE-2", email: "li.wei@example.test", sms: "+8613800138001", channels: [.sms])

@@ -106,8 +106,13 @@ try:
     wait.until(conditions.presence_of_element_located((By.ID, "answer")))
     result["answerText"] = driver.find_element(By.ID, "answer").text
     shot("4-acknowledged")
+except Exception as error:
+    fail("a step failed: %r" % error)
 finally:
-    pass
+    # fail() quits and exits; here chromium is never left running.
+    try:
+        driver.quit()
+    except Exception:
+        pass
 
 print(json.dumps(result, ensure_ascii=False))
-driver.quit()
