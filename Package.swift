@@ -218,7 +218,7 @@ let package = Package(
             name: "DeliveryTransportTests", dependencies: ["DeliveryTransport", "NotariumTestKit"],
             exclude: ["mail_relay.py", "read_maildir.py", "read_dsn.py", "postfix.sh", "sms_gateway.py", "injecting_relay.py"]),
         .testTarget(
-            name: "DeliveryTests", dependencies: ["Delivery", "DeliveryTransport", "Appliance", "Notary", "Records", "NotariumTestKit"]),
+            name: "DeliveryTests", dependencies: ["Delivery", "DeliveryTransport", "Appliance", "Notary", "Records", "Sodium", "CanonicalJSON", "Ledger", "Verification", "RocksDBStore", "TimeStamping", "NotariumTestKit"]),
         .testTarget(name: "NotariumCLITests", dependencies: ["Appliance", "Sodium", "NotariumTestKit"]),
     ]
 )

@@ -6,6 +6,7 @@ import Ledger
 import Logging
 import Notary
 import Records
+import Sodium
 
 /// `notarium-bench delivery-crash-writer DIR PORT NOTICES SERVICES [UNTIL [OFFSET-MS]]`: for the
 /// kill -9 tests of the outbox and the deadlines (Tests/DeliveryTests). Opens (or creates) the
@@ -13,7 +14,8 @@ import Records
 /// CRASH-(SERVICES-1) by e-mail through the relay on 127.0.0.1:PORT with the notice files in
 /// NOTICES (each once: a service already open is left as it is), then works the outbox and the
 /// deadlines until UNTIL holds, and exits 0: `sent` (default), every notice done or failed;
-/// `deemed`, every service recorded as effective. Retries wait 200 ms, not 30 s, so that a
+/// `deemed`, every service recorded as effective; `sms`, the same services served by SMS through
+/// the gateway on 127.0.0.1:PORT instead, until the gateway has taken every notice. Retries wait 200 ms, not 30 s, so that a
 /// restarted writer resends what a killed one left `sending` without the test waiting.
 func deliveryCrashWriter(path: String, port: Int, notices: String, services: Int, until: String, offset: Int64) async throws -> Never {
     let clock: @Sendable () -> Int64 = { LedgerTime.nowMilliseconds() + offset }
@@ -28,8 +30,11 @@ func deliveryCrashWriter(path: String, port: Int, notices: String, services: Int
     let email = EmailSettings(
         relay: SMTPRelay(host: "127.0.0.1", port: port, security: .none, heloName: "notarium.test", timeoutSeconds: 60),
         from: .init("notices@notarium.test", name: "Notices"), envelopeSender: "bounces@notarium.test", messageIDDomain: "notarium.test")
-    let delivery = try Delivery(notary: notary, database: data.database, templates: try NoticeTemplates(directory: notices), email: email, logger: logger,
-                                firstRetryMilliseconds: 200, clock: clock)
+    let bySMS = until == "sms"
+    let sms = SMSSettings(gateway: SMSGateway(url: "http://127.0.0.1:\(port)/messages", token: "t0ken", sender: "Crash"),
+                          reportSecret: SecureBytes(copying: Array("crash-secret".utf8)), callbackURL: "https://notarium.test/delivery/sms/reports")
+    let delivery = try Delivery(notary: notary, database: data.database, templates: try NoticeTemplates(directory: notices), email: bySMS ? nil : email,
+                                sms: bySMS ? sms : nil, logger: logger, firstRetryMilliseconds: 200, clock: clock)
     let rules = ServiceRules(
         timeZone: "UTC", calendar: .init(id: "crash", version: "1", weekend: [6, 7], holidays: []), confirmedChannels: [],
         readReportPresumesService: false, acceptanceWindowDays: 7, registrationWindowDays: nil, registrationChannels: [])
@@ -37,8 +42,8 @@ func deliveryCrashWriter(path: String, port: Int, notices: String, services: Int
         do {
             _ = try await delivery.serve(
                 serviceID: "CRASH-\(n)", caseID: "CRASH", parts: [ServicePart(name: "notice", document: DocumentDescription(describing: Array("notice \(n)".utf8), mediaType: "text/plain"))],
-                recipients: [.init(channel: .email, address: "party\(n)@example.test")], rules: rules,
-                plan: DeliveryPlan(languages: ["en"], channels: [.email], institution: "Crash Test", link: "https://notarium.test/portal/l/\(n)"))
+                recipients: bySMS ? [.init(channel: .sms, address: "+8613800138\(101 + n % 7)")] : [.init(channel: .email, address: "party\(n)@example.test")], rules: rules,
+                plan: DeliveryPlan(languages: ["en"], channels: [bySMS ? .sms : .email], institution: "Crash Test", link: "https://notarium.test/portal/l/\(n)"))
             print("served CRASH-\(n)")
             fflush(nil)
         } catch {
@@ -53,6 +58,7 @@ func deliveryCrashWriter(path: String, port: Int, notices: String, services: Int
         let items = try (0..<services).flatMap { n in try delivery.items(service: "CRASH-\(n)") }
         let sent = items.count == services && items.allSatisfy({ $0.state == .done || $0.state == .failed })
         if until == "sent" && sent { break }
+        if bySMS && items.count == services && items.allSatisfy({ $0.state == .sent }) { break }
         if until == "deemed" {
             let deemed = try (0..<services).allSatisfy { n in try notary.serviceHistory("CRASH-\(n)").contains { $0.record.event == .serviceDeemedEffective } }
             if deemed { break }

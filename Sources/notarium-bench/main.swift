@@ -40,7 +40,7 @@ func parseOptions(_ arguments: [String]) -> BenchOptions {
             print("usage: notarium-bench [--seconds S (default 3)] [--dir DIR (default ./notarium-bench-data)]")
             print("                      [--only rocksdb.write-batch|ledger.append|ledger.scale|ca|ca.steps|tsa|ledger.timestamps|bundles|api|delivery] [--entries N (default 1000000)]")
             print("       notarium-bench crash-writer DIR | ledger-crash-writer DIR | ca-crash-writer DIR")
-            print("       notarium-bench delivery-crash-writer DIR PORT NOTICES SERVICES [sent|deemed [CLOCK-OFFSET-MS]]   (durability tests)")
+            print("       notarium-bench delivery-crash-writer DIR PORT NOTICES SERVICES [sent|deemed|sms [CLOCK-OFFSET-MS]]   (durability tests)")
             exit(0)
         default: fail("unknown argument \(arguments[index])")
         }
@@ -163,9 +163,9 @@ do {
     }
     if arguments.first == "delivery-crash-writer" {
         guard (5...7).contains(arguments.count), let port = Int(arguments[2]), let services = Int(arguments[4]),
-              arguments.count < 6 || ["sent", "deemed"].contains(arguments[5]), let offset = Int64(arguments.count == 7 ? arguments[6] : "0")
+              arguments.count < 6 || ["sent", "deemed", "sms"].contains(arguments[5]), let offset = Int64(arguments.count == 7 ? arguments[6] : "0")
         else {
-            fail("usage: notarium-bench delivery-crash-writer DIR PORT NOTICES SERVICES [sent|deemed [CLOCK-OFFSET-MS]]")
+            fail("usage: notarium-bench delivery-crash-writer DIR PORT NOTICES SERVICES [sent|deemed|sms [CLOCK-OFFSET-MS]]")
         }
         try await deliveryCrashWriter(path: arguments[1], port: port, notices: arguments[3], services: services, until: arguments.count > 5 ? arguments[5] : "sent", offset: offset)
     }

@@ -1,4 +1,5 @@
 import Appliance
+import CanonicalJSON
 import Delivery
 import Foundation
 import Ledger
@@ -6,6 +7,8 @@ import Logging
 import Notary
 import NotariumTestKit
 import Records
+import Sodium
+import DeliveryTransport
 import Testing
 
 @Suite("Delivery: kill -9 during dispatch", .serialized)
@@ -54,6 +57,54 @@ struct DeliveryCrashTests {
         }
         #expect(copiesInAll == services + 3, "each of the three kills fell between a delivery and its record, so that message went out once more: \(copiesInAll) copies")
         let report = LedgerAudit.run(database: data.database)
+        #expect(report.passed, "\(report.finding.map { "\($0)" } ?? "")")
+    }
+
+    /// The same for SMS: the gateway takes each message and waits before answering, and the
+    /// writer is killed in that wait, after the message was taken and before the writer learnt
+    /// its id. The next writer sends it again with the same reference; the gateway counts the
+    /// attempt and answers the same id, sending nothing new. Each service's delivery report is
+    /// then recorded once.
+    @Test("kill -9 between the gateway and the outbox, three times: every SMS taken once (resent with the same reference), its report recorded exactly once")
+    func killDuringSMSDispatch() async throws {
+        let services = 6
+        let directory = TemporaryDirectory()
+        let path = directory.file("data")
+        let gateway = try SMSGatewayProcess(token: "t0ken", slow: 0.6)
+        var taken = 0
+        for round in 0..<3 {
+            let writer = try BackgroundProcess(builtProduct("notarium-bench"), ["delivery-crash-writer", path, String(gateway.port), DeliveryTests.notices, String(services), "sms"])
+            taken += 1
+            let deadline = Date().addingTimeInterval(60)
+            while gateway.process.standardOutput.split(separator: "\n").filter({ $0.hasPrefix("taken ") }).count < taken && Date() < deadline && writer.process.isRunning {
+                usleep(5_000)
+            }
+            #expect(writer.process.isRunning, "round \(round): the writer ended early: \(writer.standardError)")
+            writer.signal(SIGKILL)
+            writer.waitForExit()
+        }
+        let last = try BackgroundProcess(builtProduct("notarium-bench"), ["delivery-crash-writer", path, String(gateway.port), DeliveryTests.notices, String(services), "sms"])
+        #expect(last.waitForOutputLine(containing: "all done", timeout: 120) != nil, "the last writer did not finish: \(last.standardError)")
+        #expect(last.waitForExit() == 0)
+
+        let messages = try gateway.messages()
+        #expect(messages.count == services, "one message per service: \(messages.count)")
+        #expect(messages.compactMap { $0["attempts"] as? Int }.reduce(0, +) == services + 3, "each kill fell between the gateway taking a message and its answer: \(messages)")
+        let opened = try await Opened(path: path, sms: SMSSettings(
+            gateway: SMSGateway(url: gateway.url, token: "t0ken", sender: "Crash"), reportSecret: SecureBytes(copying: Array("crash-secret".utf8)), callbackURL: nil))
+        for n in 0..<services {
+            let service = "CRASH-\(n)"
+            let item = try #require(try opened.delivery.items(service: service).first)
+            let message = try #require(messages.first { $0["reference"] as? String == item.id })
+            #expect(item.state == .sent && item.evidenceID == message["id"] as? String, "\(service): the outbox knows the gateway's one id")
+            for _ in 0..<2 {
+                let body = JSONValue.object(["id": .string(item.evidenceID ?? ""), "status": .string("delivered"), "at": .string(LedgerTime.format(milliseconds: LedgerTime.nowMilliseconds()))]).canonicalBytes
+                let mac = HMACSHA256.authenticate(body, key: SecureBytes(copying: Array("crash-secret".utf8)))
+                _ = try await opened.delivery.smsReport(body: body, signature: "sha256=" + mac.map { String(format: "%02x", $0) }.joined())
+            }
+            #expect(try opened.notary.serviceHistory(service).map(\.record.event) == [.submissionAcceptance, .consignmentNotification], "\(service)")
+        }
+        let report = LedgerAudit.run(database: opened.data.database)
         #expect(report.passed, "\(report.finding.map { "\($0)" } ?? "")")
     }
 
@@ -115,14 +166,14 @@ struct DeliveryCrashTests {
         let notary: Notary
         let delivery: Delivery
 
-        init(path: String) async throws {
+        init(path: String, sms: SMSSettings? = nil) async throws {
             var logger = Logger(label: "test")
             logger.logLevel = .error
             let configuration = try await ApplianceConfiguration.load(flags: [.data: path], environment: [:])
             data = try DataDirectory.openOrInitialize(at: path, sealKeyFile: configuration.sealKeyFile, logger: logger)
             ledger = try data.openLedger(configuration: configuration, withSigner: false, logger: logger).ledger
             notary = try Notary(ledger: ledger, database: data.database)
-            delivery = try Delivery(notary: notary, database: data.database, templates: try NoticeTemplates(directory: DeliveryTests.notices), email: nil, logger: logger)
+            delivery = try Delivery(notary: notary, database: data.database, templates: try NoticeTemplates(directory: DeliveryTests.notices), email: nil, sms: sms, logger: logger)
         }
 
         deinit {

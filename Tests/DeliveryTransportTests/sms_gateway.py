@@ -2,12 +2,16 @@
 """An SMS gateway of the project's own on loopback, for the delivery tests: no real gateway is
 reachable here. It speaks the adapter of docs/delivery.md section 11 and sends nothing anywhere.
 
-Usage: sms_gateway.py TOKEN [REPORT_SECRET CA_FILE]   (prints "listening PORT")
+Usage: sms_gateway.py [--slow SECONDS] TOKEN [REPORT_SECRET CA_FILE]   (prints "listening PORT")
 - POST /messages with "Authorization: Bearer TOKEN" and {"to","from","text","reference"[,"callbackUrl"]}:
   202 {"id","status":"accepted"}; the same reference again gets the same id (one message);
   401 for another token; 400 {"error":"invalid-number"} for a "to" that is not E.164;
   400 {"error":"unallocated"} for a number ending in 0; 503 for a number ending in 9.
-- GET /messages: every message taken, as JSON, for the test to read (the code it carried).
+- GET /messages: every message taken, as JSON, for the test to read (the code it carried), each
+  with "attempts": how many times it was posted (a resend with the same reference is counted,
+  not sent again).
+- --slow SECONDS: take each message, then wait that long before answering (a sender killed in
+  that wait has had its message taken without learning its id: the kill -9 test).
 - With REPORT_SECRET: for a message with a callbackUrl, a delivery report is POSTed there half a
   second later, {"id","reference","status","at"[,"error"]}, with X-Notarium-Signature:
   sha256=<HMAC-SHA-256 of the body under REPORT_SECRET>, over https trusting CA_FILE: status
@@ -27,9 +31,13 @@ import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-token = sys.argv[1]
-report_secret = sys.argv[2].encode() if len(sys.argv) > 2 else None
-ca_file = sys.argv[3] if len(sys.argv) > 3 else None
+arguments = sys.argv[1:]
+slow = 0.0
+if arguments[:1] == ["--slow"]:
+    slow, arguments = float(arguments[1]), arguments[2:]
+token = arguments[0]
+report_secret = arguments[1].encode() if len(arguments) > 1 else None
+ca_file = arguments[2] if len(arguments) > 2 else None
 messages = []
 reports = []
 by_reference = {}
@@ -71,10 +79,16 @@ class Gateway(BaseHTTPRequestHandler):
         with lock:
             if reference not in by_reference:
                 by_reference[reference] = str(uuid.uuid4())
-                messages.append(dict(message, id=by_reference[reference]))
+                messages.append(dict(message, id=by_reference[reference], attempts=1))
                 if report_secret and message.get("callbackUrl"):
                     threading.Timer(0.5, report, (message, by_reference[reference])).start()
-            self.answer(202, {"id": by_reference[reference], "status": "accepted"})
+            else:
+                next(m for m in messages if m["reference"] == reference)["attempts"] += 1
+            gateway_id = by_reference[reference]
+        print("taken", reference, flush=True)
+        if slow:
+            time.sleep(slow)
+        self.answer(202, {"id": gateway_id, "status": "accepted"})
 
 
 def report(message, gateway_id):

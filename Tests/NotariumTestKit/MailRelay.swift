@@ -142,14 +142,18 @@ public final class SMSGatewayProcess {
     /// The send endpoint.
     public let url: String
 
-    public init(token: String, reportSecret: String? = nil, caFile: String? = nil) throws {
+    /// `slow`: seconds the gateway waits after taking a message before it answers.
+    public init(token: String, reportSecret: String? = nil, caFile: String? = nil, slow: Double = 0) throws {
         let script = MailRelay.scripts.appendingPathComponent("sms_gateway.py").path
-        process = try BackgroundProcess("/usr/bin/env", ["python3", script, token] + [reportSecret, caFile].compactMap { $0 })
+        process = try BackgroundProcess("/usr/bin/env", ["python3", script] + (slow > 0 ? ["--slow", String(slow)] : []) + [token] + [reportSecret, caFile].compactMap { $0 })
         guard let line = process.waitForOutputLine(containing: "listening", timeout: 30), let port = Int(line.split(separator: " ").last ?? "") else {
             throw MailRelay.DidNotStart(output: process.standardError)
         }
         url = "http://127.0.0.1:\(port)/messages"
+        self.port = port
     }
+
+    public let port: Int
 
     deinit {
         process.signal(SIGKILL)
