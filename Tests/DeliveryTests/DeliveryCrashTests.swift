@@ -24,22 +24,7 @@ struct DeliveryCrashTests {
         let directory = TemporaryDirectory()
         let path = directory.file("data")
         let relay = try MailRelay(directory, slow: 0.6)
-        var accepted = 0
-        for round in 0..<3 {
-            let writer = try BackgroundProcess(builtProduct("notarium-bench"), ["delivery-crash-writer", path, String(relay.port), DeliveryTests.notices, String(services)])
-            // Wait for one more message to reach the mailbox, then kill in the relay's pause.
-            accepted += 1
-            let deadline = Date().addingTimeInterval(60)
-            while relay.process.standardOutput.split(separator: "\n").filter({ $0.hasPrefix("accepted ") }).count < accepted && Date() < deadline && writer.process.isRunning {
-                usleep(5_000)
-            }
-            #expect(writer.process.isRunning, "round \(round): the writer ended early: \(writer.standardError)")
-            writer.signal(SIGKILL)
-            writer.waitForExit()
-        }
-        let last = try BackgroundProcess(builtProduct("notarium-bench"), ["delivery-crash-writer", path, String(relay.port), DeliveryTests.notices, String(services)])
-        #expect(last.waitForOutputLine(containing: "all done", timeout: 120) != nil, "the last writer did not finish: \(last.standardError)")
-        #expect(last.waitForExit() == 0)
+        try Self.killThreeTimes(["delivery-crash-writer", path, String(relay.port), DeliveryTests.notices, String(services)], peer: relay.process, marker: "accepted ")
 
         // What the ledger says, read back in process.
         let opened = try await Opened(path: path)
@@ -71,21 +56,7 @@ struct DeliveryCrashTests {
         let directory = TemporaryDirectory()
         let path = directory.file("data")
         let gateway = try SMSGatewayProcess(token: "t0ken", slow: 0.6)
-        var taken = 0
-        for round in 0..<3 {
-            let writer = try BackgroundProcess(builtProduct("notarium-bench"), ["delivery-crash-writer", path, String(gateway.port), DeliveryTests.notices, String(services), "sms"])
-            taken += 1
-            let deadline = Date().addingTimeInterval(60)
-            while gateway.process.standardOutput.split(separator: "\n").filter({ $0.hasPrefix("taken ") }).count < taken && Date() < deadline && writer.process.isRunning {
-                usleep(5_000)
-            }
-            #expect(writer.process.isRunning, "round \(round): the writer ended early: \(writer.standardError)")
-            writer.signal(SIGKILL)
-            writer.waitForExit()
-        }
-        let last = try BackgroundProcess(builtProduct("notarium-bench"), ["delivery-crash-writer", path, String(gateway.port), DeliveryTests.notices, String(services), "sms"])
-        #expect(last.waitForOutputLine(containing: "all done", timeout: 120) != nil, "the last writer did not finish: \(last.standardError)")
-        #expect(last.waitForExit() == 0)
+        try Self.killThreeTimes(["delivery-crash-writer", path, String(gateway.port), DeliveryTests.notices, String(services), "sms"], peer: gateway.process, marker: "taken ")
 
         let messages = try gateway.messages()
         #expect(messages.count == services, "one message per service: \(messages.count)")
@@ -160,6 +131,26 @@ struct DeliveryCrashTests {
 
     /// The writer's data directory opened in this process (while no writer runs), closed when
     /// the object goes.
+    /// Runs the writer `arguments` three times, each killed with SIGKILL once `peer` (the
+    /// relay or gateway, which pauses before answering) has printed one more line starting with
+    /// `marker`: so each kill falls after the peer took a message and before the writer heard
+    /// back. Then runs it to the end.
+    static func killThreeTimes(_ arguments: [String], peer: BackgroundProcess, marker: String) throws {
+        for round in 1...3 {
+            let writer = try BackgroundProcess(builtProduct("notarium-bench"), arguments)
+            let deadline = Date().addingTimeInterval(60)
+            while peer.standardOutput.split(separator: "\n").filter({ $0.hasPrefix(marker) }).count < round && Date() < deadline && writer.process.isRunning {
+                usleep(5_000)
+            }
+            #expect(writer.process.isRunning, "round \(round): the writer ended early: \(writer.standardError)")
+            writer.signal(SIGKILL)
+            writer.waitForExit()
+        }
+        let last = try BackgroundProcess(builtProduct("notarium-bench"), arguments)
+        #expect(last.waitForOutputLine(containing: "all done", timeout: 120) != nil, "the last writer did not finish: \(last.standardError)")
+        #expect(last.waitForExit() == 0)
+    }
+
     final class Opened {
         let data: DataDirectory
         let ledger: Ledger
