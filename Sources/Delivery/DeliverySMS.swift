@@ -110,6 +110,10 @@ extension Delivery {
     }
 
     func recordReport(_ item: Outbox.Item, members: [String: JSONValue], id: String, status: String, reported: Int64, body: [UInt8]) async throws(DeliveryError) -> SMSReportOutcome {
+        // The reference, when the report gives it, must be the message's own (the item's id).
+        if case .string(let reference)? = members["reference"], reference != item.id {
+            throw DeliveryError(.malformedReport, "the report's reference \(reference) is not the message's; the gateway mixed up its reports")
+        }
         guard item.state == .sent else { return .alreadyRecorded }
         let (plan, history, _, _) = try prepare(item)
         // A handset's time as the gateway reports it, never later than now.

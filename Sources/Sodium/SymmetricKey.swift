@@ -90,6 +90,8 @@ public enum HMACSHA256 {
             _ = crypto_auth_hmacsha256_init(&state, pointer, count)
             _ = crypto_auth_hmacsha256_update(&state, message, UInt64(message.count))
             _ = crypto_auth_hmacsha256_final(&state, &mac)
+            // The state holds the key's padded blocks.
+            sodium_memzero(&state, MemoryLayout<crypto_auth_hmacsha256_state>.size)
         }
         return mac
     }

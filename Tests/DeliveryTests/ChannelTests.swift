@@ -27,7 +27,10 @@ struct ChannelTests {
 
     /// A report as the gateway would post it, and its signature header.
     static func report(_ fields: [String: String], secret: String = ChannelTests.secret) -> (body: [UInt8], signature: String) {
-        let body = JSONValue.object(fields.mapValues { .string($0) }).canonicalBytes
+        signed(JSONValue.object(fields.mapValues { .string($0) }).canonicalBytes, secret: secret)
+    }
+
+    static func signed(_ body: [UInt8], secret: String = ChannelTests.secret) -> (body: [UInt8], signature: String) {
         let mac = HMACSHA256.authenticate(body, key: SecureBytes(copying: Array(secret.utf8)))
         return (body, "sha256=" + mac.map { String(format: "%02x", $0) }.joined())
     }
@@ -55,6 +58,10 @@ struct ChannelTests {
         }
         let stranger = Self.report(["id": "nobody", "status": "delivered", "at": Self.now(fixture)])
         #expect(await caught(DeliveryError.self) { _ = try await delivery.smsReport(body: stranger.body, signature: stranger.signature) }?.code == .unknownMessage)
+        let mixedUp = Self.report(["id": gatewayID, "status": "delivered", "at": Self.now(fixture), "reference": "SMS-9|sms|notice"])
+        #expect(await caught(DeliveryError.self) { _ = try await delivery.smsReport(body: mixedUp.body, signature: mixedUp.signature) }?.code == .malformedReport)
+        let notJSON = Self.signed(Array("delivered".utf8))
+        #expect(await caught(DeliveryError.self) { _ = try await delivery.smsReport(body: notJSON.body, signature: notJSON.signature) }?.code == .malformedReport)
         #expect(try fixture.events("SMS-1").count == 1)
 
         guard case .recorded = try await delivery.smsReport(body: delivered.body, signature: delivered.signature) else {
