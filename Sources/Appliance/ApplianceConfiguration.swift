@@ -294,9 +294,7 @@ public struct ApplianceConfiguration: Sendable, Equatable {
             }
             func secretFile(_ key: ConfigurationKey) throws(ConfigurationError) -> String {
                 let path = try string(key) ?? ""
-                guard !path.isEmpty, FileManager.default.isReadableFile(atPath: path),
-                      let first = (try? String(contentsOfFile: path, encoding: .utf8))?.components(separatedBy: .newlines).first?.trimmingCharacters(in: .whitespaces),
-                      !first.isEmpty else {
+                guard !path.isEmpty, let first = try? DeliverySettings.secret(path), !first.isEmpty else {
                     throw invalid(key, path, "delivery.sms.gateway-url is set, so this needs a readable file whose first line is the secret")
                 }
                 return path
@@ -411,8 +409,7 @@ public struct DeliverySettings: Sendable, Equatable {
         /// (without its line end, LF or CRLF, or surrounding blanks); nil without a username.
         public func credentials() throws -> SMTPRelay.Credentials? {
             guard let username, let passwordFile else { return nil }
-            let password = try String(contentsOfFile: passwordFile, encoding: .utf8).components(separatedBy: .newlines).first?.trimmingCharacters(in: .whitespaces) ?? ""
-            return SMTPRelay.Credentials(username: username, password: password)
+            return SMTPRelay.Credentials(username: username, password: try DeliverySettings.secret(passwordFile))
         }
     }
 
@@ -430,11 +427,13 @@ public struct DeliverySettings: Sendable, Equatable {
         public var callbackURL: String?
         public var caFile: String?
 
-        /// The first line of `path`, trimmed: the token and the report secret are kept in files
-        /// so that they are never in the configuration or the environment.
-        public static func secret(_ path: String) throws -> String {
-            try String(contentsOfFile: path, encoding: .utf8).components(separatedBy: .newlines).first?.trimmingCharacters(in: .whitespaces) ?? ""
-        }
+    }
+
+    /// The first line of `path`, without its line end (LF or CRLF) or surrounding blanks: the
+    /// relay's password, the gateway's token and its report secret are kept in files, so that
+    /// they are never in the configuration or the environment.
+    public static func secret(_ path: String) throws -> String {
+        try String(contentsOfFile: path, encoding: .utf8).components(separatedBy: .newlines).first?.trimmingCharacters(in: .whitespaces) ?? ""
     }
 
     /// nil: no SMS is sent.

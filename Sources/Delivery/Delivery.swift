@@ -12,7 +12,8 @@ import Synchronization
 
 /// How the appliance sends e-mail: through which relay, as whom.
 public struct EmailSettings: Sendable {
-    public var relay: SMTPRelay
+    /// The relay, its TLS context built when the settings are made.
+    public let relay: PreparedRelay
     /// The From of every notice: the institution's notice address.
     public var from: MailMessage.Address
     /// The envelope sender: where bounces (RFC 3464 reports) go.
@@ -20,8 +21,9 @@ public struct EmailSettings: Sendable {
     /// The right-hand side of every Message-ID.
     public var messageIDDomain: String
 
-    public init(relay: SMTPRelay, from: MailMessage.Address, envelopeSender: String, messageIDDomain: String) {
-        self.relay = relay
+    /// - Throws: `SMTPError` (`tls-failed`) when the relay's trust roots are unusable.
+    public init(relay: SMTPRelay, from: MailMessage.Address, envelopeSender: String, messageIDDomain: String) throws(SMTPError) {
+        self.relay = try PreparedRelay(relay)
         self.from = from
         self.envelopeSender = envelopeSender
         self.messageIDDomain = messageIDDomain
@@ -290,7 +292,9 @@ public final class Delivery: Sendable {
             "institution": plan.institution, "case": opening.caseID, "service": item.service, "link": link,
             "documents": opening.parts.map { "- \($0.name)" }.joined(separator: "\n"),
         ]
-        if let due = try outbox.deadlines(service: item.service).map(\.due).min() {
+        // Only a reminder's text gives the deadline; a first notice has none yet, and reading
+        // the jobs for it would be one more scan per notice.
+        if item.kind == .reminder, let due = try outbox.deadlines(service: item.service).map(\.due).min() {
             values["deadline"] = String(LedgerTime.format(milliseconds: due).prefix(16)).replacingOccurrences(of: "T", with: " ") + " UTC"
         }
         return values

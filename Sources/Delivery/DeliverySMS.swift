@@ -82,14 +82,14 @@ extension Delivery {
     public func smsReport(body: [UInt8], signature: String?) async throws(DeliveryError) -> SMSReportOutcome {
         guard let sms else { throw DeliveryError(.unknownMessage, "this appliance sends no SMS (delivery.sms.gateway-url)") }
         guard let signature, signature.hasPrefix("sha256="),
-              HMACSHA256.isValid(mac: Self.hexBytes(String(signature.dropFirst(7)).lowercased()), of: body, key: sms.reportSecret) else {
+              HMACSHA256.isValid(mac: Self.macBytes(String(signature.dropFirst(7)).lowercased()), of: body, key: sms.reportSecret) else {
             logger.warning("delivery: an SMS delivery report with a missing or wrong signature; refused")
             throw DeliveryError(.invalidReport, "the report's X-Notarium-Signature is missing or is not the HMAC-SHA-256 of the body under the report secret")
         }
         guard let value = try? CanonicalJSON.parse(body), case .object(let members) = value,
               case .string(let id)? = members["id"], !id.isEmpty, id.utf8.count <= 256, case .string(let status)? = members["status"],
-              case .string(let at)? = members["at"], let reported = Self.parseTime(at) else {
-            throw DeliveryError(.malformedReport, "a delivery report is {\"id\",\"status\",\"at\"} with \"at\" an RFC 3339 UTC time")
+              case .string(let at)? = members["at"], let reported = LedgerTime.parse(at) else {
+            throw DeliveryError(.malformedReport, "a delivery report is {\"id\",\"status\",\"at\"} with \"at\" an RFC 3339 UTC time with milliseconds (YYYY-MM-DDTHH:MM:SS.mmmZ), as every time the appliance reads")
         }
         let itemID: [UInt8]?
         do {
@@ -155,16 +155,6 @@ extension Delivery {
         case "blocked", "spam": .contentRefused
         default: .providerError
         }
-    }
-
-    /// `2026-12-07T14:17:29Z` or with a fraction, UTC only.
-    static func parseTime(_ text: String) -> Int64? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let plain = ISO8601DateFormatter()
-        plain.formatOptions = [.withInternetDateTime]
-        guard text.hasSuffix("Z"), let date = formatter.date(from: text) ?? plain.date(from: text) else { return nil }
-        return Int64((date.timeIntervalSince1970 * 1000).rounded())
     }
 
     // MARK: - After a notice

@@ -60,7 +60,7 @@ public final class DocumentVault: Sendable {
         if try !holds(name) {
             batch.put(Self.documentKey(name), key.seal(bytes, associatedData: Array(name.utf8)), in: column)
         }
-        batch.put(Self.uploadedKey(name), Self.bigEndian(now), in: column)
+        batch.put(Self.uploadedKey(name), Outbox.timeBytes(now), in: column)
         try write(batch, "store document \(name)")
         return name
     }
@@ -95,33 +95,30 @@ public final class DocumentVault: Sendable {
     /// The writes by which `service` holds document `name` until `until` (for its opening's batch).
     public func hold(_ name: String, for service: String, until: Int64) -> WriteBatch {
         var batch = WriteBatch()
-        batch.put(Self.referenceKey(name, service), Self.bigEndian(until), in: column)
+        batch.put(Self.referenceKey(name, service), Outbox.timeBytes(until), in: column)
         return batch
     }
 
     /// Deletes what no service holds any more; returns how many documents it deleted.
     @discardableResult
     public func sweep(now: Int64) throws(DeliveryError) -> Int {
-        let references = try scan("ref/")
-        let uploads = try scan("uploaded/")
         var batch = WriteBatch()
+        var named: Set<String> = []
         var held: Set<String> = []
-        for (key, value) in references {
-            let rest = key.dropFirst("ref/".count)
-            guard let slash = rest.firstIndex(of: "/") else { continue }
-            let name = String(rest[..<slash])
-            if Self.integer(value) <= now {
+        for (key, value) in try scan("ref/") {
+            guard let name = key.dropFirst("ref/".count).split(separator: "/", maxSplits: 1).first.map(String.init) else { continue }
+            named.insert(name)
+            if Outbox.time(from: value) <= now {
                 batch.delete(Array(key.utf8), in: column)
             } else {
                 held.insert(name)
             }
         }
         var deleted = 0
-        for (key, value) in uploads {
+        for (key, value) in try scan("uploaded/") {
             let name = String(key.dropFirst("uploaded/".count))
-            let referenced = references.contains { $0.key.hasPrefix("ref/\(name)/") }
-            // Never named by a service and old, or named and no longer held by any.
-            if !held.contains(name), referenced || Self.integer(value) + Self.unreferencedLifetimeMilliseconds <= now {
+            // Named by a service and held by none any more, or never named and a day old.
+            if !held.contains(name), named.contains(name) || Outbox.time(from: value) + Self.unreferencedLifetimeMilliseconds <= now {
                 batch.delete(Self.documentKey(name), in: column)
                 batch.delete(Self.uploadedKey(name), in: column)
                 deleted += 1
@@ -145,13 +142,5 @@ public final class DocumentVault: Sendable {
         } catch {
             throw DeliveryError(.storage, "cannot \(what): \(error)")
         }
-    }
-
-    static func bigEndian(_ value: Int64) -> [UInt8] {
-        (0..<8).map { UInt8(truncatingIfNeeded: UInt64(bitPattern: value) >> (56 - 8 * $0)) }
-    }
-
-    static func integer(_ bytes: [UInt8]) -> Int64 {
-        Int64(bitPattern: bytes.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
     }
 }

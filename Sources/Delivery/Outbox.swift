@@ -125,7 +125,16 @@ public struct Outbox: Sendable {
     /// A key of a time index: `prefix`, the time (8 bytes big-endian ms, so keys sort by
     /// time), the id.
     static func timeKey(_ prefix: String, _ time: Int64, _ id: String) -> [UInt8] {
-        Array(prefix.utf8) + (0..<8).map { UInt8(truncatingIfNeeded: UInt64(bitPattern: time) >> (56 - 8 * $0)) } + Array(id.utf8)
+        Array(prefix.utf8) + timeBytes(time) + Array(id.utf8)
+    }
+
+    /// A time (UTC ms) as 8 bytes big-endian, so that keys and values sort by time.
+    static func timeBytes(_ time: Int64) -> [UInt8] {
+        (0..<8).map { UInt8(truncatingIfNeeded: UInt64(bitPattern: time) >> (56 - 8 * $0)) }
+    }
+
+    static func time<Bytes: Collection<UInt8>>(from bytes: Bytes) -> Int64 {
+        Int64(bitPattern: bytes.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
     }
 
     /// The (time, id) pairs of the time index `prefix`, earliest first, up to `through`.
@@ -133,8 +142,7 @@ public struct Outbox: Sendable {
         let start = Array(prefix.utf8)
         do {
             return try database.scan(in: column, from: start, to: Self.timeKey(prefix, through, "") + [0xFF], limit: limit).map { pair in
-                let time = pair.key.dropFirst(start.count).prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-                return (Int64(bitPattern: time), String(decoding: pair.key.dropFirst(start.count + 8), as: UTF8.self))
+                (Self.time(from: pair.key.dropFirst(start.count)), String(decoding: pair.key.dropFirst(start.count + 8), as: UTF8.self))
             }
         } catch {
             throw DeliveryError(.storage, "cannot read the delivery index \(prefix): \(error)")

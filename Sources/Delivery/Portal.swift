@@ -386,7 +386,7 @@ extension Delivery {
         let candidate = code.filter { !$0.isWhitespace }
         let valid = link.codeMAC.map { mac in
             (link.codeExpires ?? 0) > now && link.codeAttempts < portal.attemptsPerCode && candidate.count == 6 && candidate.allSatisfy(\.isASCII)
-                && portal.codeKey.isValid(mac: Self.hexBytes(mac), of: Array("\(hash)|\(candidate)".utf8))
+                && portal.codeKey.isValid(mac: Self.macBytes(mac), of: Array("\(hash)|\(candidate)".utf8))
         } ?? false
         guard valid else {
             link.codeAttempts += 1
@@ -481,7 +481,7 @@ extension Delivery {
 
     public func isValidFormToken(_ value: String, cookie: String) -> Bool {
         guard let portal else { return false }
-        return portal.codeKey.isValid(mac: Self.hexBytes(value), of: Array("form|\(cookie)".utf8))
+        return portal.codeKey.isValid(mac: Self.macBytes(value), of: Array("form|\(cookie)".utf8))
     }
 
     // MARK: - The identified recipient
@@ -588,29 +588,12 @@ extension Delivery {
         return answer
     }
 
+    /// A MAC as hex (a form token, a stored code's MAC, a report's signature); no bytes when it
+    /// is not hex, which no MAC matches.
+    static func macBytes(_ text: String) -> [UInt8] { bytes(fromHex: text) ?? [] }
+
     /// The vault's name of a part: its SHA-256 in hex.
     static func vaultName(_ part: ServicePart) -> String {
         lowerHex(part.document.digests.first { $0.algorithm == .sha256 }?.value ?? [])
-    }
-
-    static func hexBytes(_ text: String) -> [UInt8] {
-        guard text.utf8.count % 2 == 0 else { return [] }
-        var bytes: [UInt8] = []
-        var high: UInt8?
-        for character in text.utf8 {
-            let value: UInt8
-            switch character {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = character - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = character - UInt8(ascii: "a") + 10
-            default: return []
-            }
-            if let first = high {
-                bytes.append(first << 4 | value)
-                high = nil
-            } else {
-                high = value
-            }
-        }
-        return bytes
     }
 }

@@ -90,6 +90,19 @@ public struct SMTPSubmission: Sendable {
 /// An SMTP client (RFC 5321) with STARTTLS (RFC 3207), AUTH PLAIN and LOGIN (RFC 4954) and
 /// DSN parameters (RFC 3461), for handing notices to the institution's relay. One message
 /// per connection: notices are few and each must be accounted for on its own.
+/// A relay with its TLS context built once: the trust roots read and checked when it is made
+/// (at start, so that an unusable `ca-file` stops start-up rather than the first notice), and
+/// not again for every message.
+public struct PreparedRelay: Sendable {
+    public let relay: SMTPRelay
+    let tls: NIOSSLContext?
+
+    public init(_ relay: SMTPRelay) throws(SMTPError) {
+        self.relay = relay
+        tls = try SMTPClient.tlsContext(relay)
+    }
+}
+
 public enum SMTPClient {
     /// Sends `message` (RFC 5322, CRLF line ends, 7-bit) to `envelope.recipients` through
     /// `relay`. Returns once the relay has accepted the message (2xx after DATA); throws, naming
@@ -97,8 +110,15 @@ public enum SMTPClient {
     /// others either.
     public static func send(_ message: [UInt8], envelope: SMTPEnvelope, via relay: SMTPRelay,
                             group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws(SMTPError) -> SMTPSubmission {
+        try await send(message, envelope: envelope, via: try PreparedRelay(relay), group: group)
+    }
+
+    /// The same through a relay whose TLS context was built once (`PreparedRelay`).
+    public static func send(_ message: [UInt8], envelope: SMTPEnvelope, via prepared: PreparedRelay,
+                            group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws(SMTPError) -> SMTPSubmission {
         try checkEnvelope(envelope)
-        let tls = try tlsContext(relay)
+        let relay = prepared.relay
+        let tls = prepared.tls
         let serverName = relay.serverName ?? relay.host
         let connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>
         do {

@@ -12,17 +12,26 @@ struct JSONBody {
     let bytes: [UInt8]
 
     static func read(_ request: Request, limit: Int, timeoutSeconds: Int) async throws -> JSONBody {
-        let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
-        guard type == "application/json" else {
-            throw ProblemDetails(
-                status: .unsupportedMediaType, type: "unsupported-media-type",
-                detail: "\(request.method) \(request.uri.path) takes application/json, not \(type ?? "a body without a content type")")
-        }
-        let bytes = try await collect(request, limit: limit, timeoutSeconds: timeoutSeconds)
+        try RequestBody.require("application/json", request)
+        let bytes = try await RequestBody.collect(request, limit: limit, timeoutSeconds: timeoutSeconds)
         do {
             return JSONBody(value: try CanonicalJSON.parse(bytes), bytes: bytes)
         } catch {
             throw ProblemDetails(status: .badRequest, type: "malformed-json", detail: "the body is not JSON: \(error)")
+        }
+    }
+}
+
+/// Any request body, JSON or not (a document upload, a portal form, a signed report): its
+/// content type, its size bound and its deadline, each refused as its own problem.
+enum RequestBody {
+    /// 415 unless the body is of media type `expected` (parameters such as `charset` aside).
+    static func require(_ expected: String, _ request: Request) throws {
+        let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard type == expected else {
+            throw ProblemDetails(
+                status: .unsupportedMediaType, type: "unsupported-media-type",
+                detail: "\(request.method) \(request.uri.path) takes \(expected), not \(type ?? "a body without a content type")")
         }
     }
 

@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import Ledger
 import NIOCore
+import OpenSSLKit
 import Records
 
 /// The recipient portal (docs/delivery.md §13) on the API's TLS listener, without a client
@@ -101,7 +102,7 @@ struct PortalRoutes {
         }
         // The SMS gateway's delivery reports: signed, not a client of the API.
         router.post("/delivery/sms/reports") { request, context -> Response in
-            let body = try await JSONBody.collect(request, limit: Self.reportLimit, timeoutSeconds: api.settings.bodyTimeoutSeconds)
+            let body = try await RequestBody.collect(request, limit: Self.reportLimit, timeoutSeconds: api.settings.bodyTimeoutSeconds)
             let outcome = try await delivery.smsReport(body: body, signature: request.headers[HTTPField.Name("X-Notarium-Signature")!])
             let text: String = switch outcome {
             case .recorded(let seq): "recorded as entry \(seq)"
@@ -117,7 +118,7 @@ struct PortalRoutes {
             guard expected.count == 64, expected.allSatisfy(\.isHexDigit) else {
                 throw ProblemDetails(status: .badRequest, type: "invalid-parameter", detail: "the path names a document by its SHA-256 in 64 hex digits")
             }
-            let bytes = try await JSONBody.collect(request, limit: DocumentVault.maximumDocumentBytes, timeoutSeconds: api.settings.bodyTimeoutSeconds * 10)
+            let bytes = try await RequestBody.collect(request, limit: DocumentVault.maximumDocumentBytes, timeoutSeconds: api.settings.bodyTimeoutSeconds * 10)
             guard !bytes.isEmpty else { throw ProblemDetails(status: .badRequest, type: "empty-body", detail: "the body is empty: a document has at least one byte") }
             guard let vault = api.delivery.vault else { throw ProblemDetails(status: .serviceUnavailable, type: "unavailable", detail: "this appliance holds no documents") }
             guard DocumentVault.name(of: bytes) == expected else {
@@ -174,7 +175,7 @@ struct PortalRoutes {
         return page(delivery.templates, language: shown.language, title: "portal-title") { t in
             var html = "<p>\(t("portal-documents-intro", ["institution": shown.institution, "case": shown.caseID]))</p><ul class=\"documents\">"
             for (index, part) in shown.parts.enumerated() {
-                let digest = part.document.digests.first { $0.algorithm == .sha256 }.map { lowerHexString($0.value) } ?? ""
+                let digest = part.document.digests.first { $0.algorithm == .sha256 }.map { lowerHex($0.value) } ?? ""
                 html += "<li><strong>\(escape(Delivery.downloadName(part)))</strong> <span class=\"meta\">\(part.document.size) bytes · SHA-256 \(digest.prefix(16))…</span> "
                 html += shown.available[index]
                     ? "<a class=\"button\" id=\"download-\(index)\" href=\"/portal/\(token)/documents/\(index)\">\(t("portal-download", [:]))</a>"
@@ -243,11 +244,8 @@ struct PortalRoutes {
 
     /// An `application/x-www-form-urlencoded` body.
     static func form(_ request: Request, _ api: APIServices) async throws -> [String: String] {
-        let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
-        guard type == "application/x-www-form-urlencoded" else {
-            throw ProblemDetails(status: .unsupportedMediaType, type: "unsupported-media-type", detail: "the portal's forms are application/x-www-form-urlencoded")
-        }
-        let bytes = try await JSONBody.collect(request, limit: formLimit, timeoutSeconds: api.settings.bodyTimeoutSeconds)
+        try RequestBody.require("application/x-www-form-urlencoded", request)
+        let bytes = try await RequestBody.collect(request, limit: formLimit, timeoutSeconds: api.settings.bodyTimeoutSeconds)
         var fields: [String: String] = [:]
         for pair in String(decoding: bytes, as: UTF8.self).split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
@@ -270,6 +268,4 @@ struct PortalRoutes {
         }
         return out
     }
-
-    static func lowerHexString(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 }

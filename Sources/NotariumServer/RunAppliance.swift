@@ -204,7 +204,7 @@ func openDelivery(configuration: DeliverySettings, notary: Notary, dataDirectory
     var email: EmailSettings?
     if let settings = configuration.email {
         let credentials = try settings.credentials()
-        email = EmailSettings(
+        email = try EmailSettings(
             relay: SMTPRelay(host: settings.host, port: settings.port, security: settings.security, trustRoots: settings.caFile, credentials: credentials, heloName: settings.helo),
             from: MailMessage.Address(settings.from, name: settings.fromName.isEmpty ? nil : settings.fromName),
             envelopeSender: settings.envelopeFrom, messageIDDomain: settings.helo)
@@ -218,9 +218,9 @@ func openDelivery(configuration: DeliverySettings, notary: Notary, dataDirectory
     logger.info("notice languages", metadata: ["delivery.languages": "\(templates.languages.joined(separator: ","))"])
     var sms: SMSSettings?
     if let settings = configuration.sms {
-        let secret = try DeliverySettings.SMS.secret(settings.reportSecretFile)
+        let secret = try DeliverySettings.secret(settings.reportSecretFile)
         sms = SMSSettings(
-            gateway: SMSGateway(url: settings.gatewayURL, token: try DeliverySettings.SMS.secret(settings.tokenFile), sender: settings.sender, trustRoots: settings.caFile),
+            gateway: SMSGateway(url: settings.gatewayURL, token: try DeliverySettings.secret(settings.tokenFile), sender: settings.sender, trustRoots: settings.caFile),
             reportSecret: SecureBytes(copying: Array(secret.utf8)), callbackURL: settings.callbackURL ?? configuration.portalBaseURL.map { $0 + "/delivery/sms/reports" })
         logger.info("SMS delivery through the gateway", metadata: ["delivery.sms.gateway-url": "\(settings.gatewayURL)"])
     }

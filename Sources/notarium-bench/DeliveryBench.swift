@@ -78,7 +78,7 @@ func benchDelivery(directory: String, seconds: Double) async throws {
     let notary = try Notary(ledger: ledger, database: data.database)
     let delivery = try Delivery(
         notary: notary, database: data.database, templates: try NoticeTemplates.embedded(),
-        email: EmailSettings(relay: SMTPRelay(host: "127.0.0.1", port: port, security: .none, heloName: "notarium.test", timeoutSeconds: 30),
+        email: try EmailSettings(relay: SMTPRelay(host: "127.0.0.1", port: port, security: .none, heloName: "notarium.test", timeoutSeconds: 30),
                              from: .init("notices@notarium.test", name: "Bench Notices"), envelopeSender: "bounces@example.test", messageIDDomain: "notarium.test"),
         logger: logger)
     let rules = ServiceRules(

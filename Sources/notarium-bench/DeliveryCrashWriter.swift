@@ -27,7 +27,7 @@ func deliveryCrashWriter(path: String, port: Int, notices: String, services: Int
     let authority = try await data.openCA(configuration: configuration, ledger: ledger, create: true, logger: logger)
     _ = try await data.openTSA(configuration: configuration, authority: authority, create: true, logger: logger)
     let notary = try Notary(ledger: ledger, database: data.database, clock: clock)
-    let email = EmailSettings(
+    let email = try EmailSettings(
         relay: SMTPRelay(host: "127.0.0.1", port: port, security: .none, heloName: "notarium.test", timeoutSeconds: 60),
         from: .init("notices@notarium.test", name: "Notices"), envelopeSender: "bounces@notarium.test", messageIDDomain: "notarium.test")
     let bySMS = until == "sms"

@@ -55,8 +55,8 @@ struct DeliveryTests {
                       sms: SMSSettings? = nil, vault: DocumentVault? = nil, portal: PortalSettings? = nil) throws -> Delivery {
             var logger = Logger(label: "delivery")
             logger.logLevel = .error
-            let email = relayPort.map {
-                EmailSettings(relay: custom ?? SMTPRelay(host: "127.0.0.1", port: $0, security: .none, heloName: "notarium.test", timeoutSeconds: 60),
+            let email = try relayPort.map { port throws(SMTPError) in
+                try EmailSettings(relay: custom ?? SMTPRelay(host: "127.0.0.1", port: port, security: .none, heloName: "notarium.test", timeoutSeconds: 60),
                               from: .init("notices@notarium.test", name: "CIETAC Notices"), envelopeSender: envelopeSender, messageIDDomain: "notarium.test")
             }
             let clock = self.clock

@@ -94,7 +94,7 @@ class Gateway(BaseHTTPRequestHandler):
 def report(message, gateway_id):
     """Posts the signed delivery report of one message to its callback."""
     body = {"id": gateway_id, "reference": message["reference"],
-            "at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+            "at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")}
     if message["to"].endswith("8"):
         body.update(status="failed", error="absent-subscriber")
     else:

@@ -106,6 +106,18 @@ struct ApplianceProcessTests {
         #expect(unknownFlag.standardError.contains("lisen"))
     }
 
+    @Test("a relay CA file that holds no certificate stops start-up with tls-failed, before any notice is due")
+    func unusableRelayCAFile() throws {
+        let directory = TemporaryDirectory()
+        try "not a certificate\n".write(toFile: directory.file("ca.pem"), atomically: true, encoding: .utf8)
+        let result = try runProcess(builtProduct("notariumd"), ["--data", directory.file("data"), "--listen", "127.0.0.1:0", "--api-listen", "127.0.0.1:0"], environment: cleanEnvironment([
+            "NOTARIUM_DELIVERY_EMAIL_RELAY": "127.0.0.1:2525", "NOTARIUM_DELIVERY_EMAIL_FROM": "notices@notarium.test",
+            "NOTARIUM_DELIVERY_EMAIL_CA_FILE": directory.file("ca.pem"),
+        ]), timeout: 60)
+        #expect(result.status == 1, "\(result.standardError)")
+        #expect(result.standardError.contains("tls-failed") && result.standardError.contains(directory.file("ca.pem")), "\(result.standardError)")
+    }
+
     @Test("a port already taken is a clear failure, not a hang")
     func portTaken() throws {
         let directory = TemporaryDirectory()

@@ -269,7 +269,7 @@ struct PortalTests {
         #expect(foreign.status == 303, "no session: back to the entry page")
 
         // SMS reports: unsigned, wrongly signed, of no message of ours.
-        let report = #"{"id":"no-such-message","status":"delivered","at":"2026-12-07T10:00:00Z"}"#
+        let report = #"{"id":"no-such-message","status":"delivered","at":"2026-12-07T10:00:00.000Z"}"#
         let reportFile = setup.directory.file("report.json")
         try report.write(toFile: reportFile, atomically: true, encoding: .utf8)
         let unsigned = try setup.portal(setup.appliance.apiURL + "/delivery/sms/reports", cookies: cookies, ["-H", "Content-Type: application/json", "--data-binary", "@" + reportFile])
