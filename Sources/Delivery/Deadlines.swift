@@ -104,9 +104,7 @@ extension Delivery {
         guard let rules = history.first?.record.rules else { return nil }
         let records = history.map(\.record)
         // Only the first notice on a channel that did not fail opens its window (records.md §2.4.2).
-        if records.contains(where: { $0.event == .consignmentNotification && ($0.channel?.rawValue ?? "") == channel.rawValue && !ServiceHistory.failed($0, in: records) }) {
-            return nil
-        }
+        if ServiceHistory.standingNotice(on: channel, in: records) != nil { return nil }
         if rules.registrationChannels.contains(channel) {
             guard let days = rules.registrationWindowDays else { return nil }
             return ServiceDeadline(service: service, channel: channel, kind: .deemedService, due: rules.deadline(trigger: eventTime, days: days).end)

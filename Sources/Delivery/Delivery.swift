@@ -202,24 +202,24 @@ public final class Delivery: Sendable {
             return !running
         }) else { return 0 }
         defer { passing.withLock { $0 = false } }
-        let due: [Outbox.Item]
+        // One scan of the time index gives the gauges and what is due; each item itself is read
+        // only in its service's turn, where a report or the portal may have settled it since.
+        let now = clock()
+        let index: [(time: Int64, id: String)]
         do {
-            let now = clock()
-            let pending = try outbox.pending()
-            pendingGauge.record(Double(pending.count))
-            overdueGauge.record(pending.earliest.map { Double(max(0, now - $0)) / 1000 } ?? 0)
-            due = try outbox.due(at: now)
+            index = try outbox.timeIndex("due/")
         } catch {
             logger.error("delivery: cannot read the outbox", metadata: ["error": "\(error)"])
             return 0
         }
-        for item in due {
+        pendingGauge.record(Double(index.count))
+        overdueGauge.record(index.first.map { Double(max(0, now - $0.time)) / 1000 } ?? 0)
+        let due = index.prefix { $0.time <= now }.prefix(64)
+        for entry in due {
             // At shutdown the pass stops between items; the rest stay due.
             if Task.isCancelled { break }
-            await services.run(item.service) { () async -> Void in
-                // Read again under the service's turn: a delivery report or the portal may have
-                // settled the item since the pass listed it.
-                guard let current = try? self.outbox.item(item.id), [.pending, .sending, .sent].contains(current.state), current.next <= self.clock() else { return }
+            await services.run(Outbox.service(ofItem: entry.id)) { () async -> Void in
+                guard let current = try? self.outbox.item(entry.id), [.pending, .sending, .sent].contains(current.state), current.next <= self.clock() else { return }
                 await self.work(current)
             }
         }

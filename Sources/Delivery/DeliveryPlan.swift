@@ -29,26 +29,51 @@ public struct DeliveryPlan: Sendable, Equatable {
         self.reminders = reminders
     }
 
+    /// The plan as stored beside the outbox; `init(_:at:)` reads it back.
     var json: JSONValue {
-        .object([
+        var members: [String: JSONValue] = [
             "languages": .array(languages.map { .string($0) }), "channels": .array(channels.map { .string($0.rawValue) }),
-            "institution": .string(institution), "link": .string(link), "reminders": .array(reminders.map { .integer(Int64($0)) }),
-        ])
+            "institution": .string(institution), "reminders": .array(reminders.map { .integer(Int64($0)) }),
+        ]
+        if !link.isEmpty { members["link"] = .string(link) }
+        return .object(members)
+    }
+
+    /// `{"languages":[…],"channels":[…],"institution":…[,"link":…][,"reminders":[…]]}`: one
+    /// reader for the API's `delivery` member (docs/api.md §3.2) and the stored plan.
+    public init(_ value: JSONValue, at path: String) throws(RecordError) {
+        let members = try Field.object(value, at: path, required: ["languages", "channels", "institution"], optional: ["link", "reminders"])
+        languages = []
+        for (index, item) in try Field.array(members["languages"], at: path + ".languages", minimum: 1, maximum: 10).enumerated() {
+            languages.append(try Field.languageTag(item, at: path + ".languages[\(index)]"))
+        }
+        channels = []
+        for (index, item) in try Field.array(members["channels"], at: path + ".channels", minimum: 1, maximum: ServiceChannel.allCases.count).enumerated() {
+            channels.append(try Field.channel(item, at: path + ".channels[\(index)]"))
+        }
+        institution = try Field.string(members["institution"], at: path + ".institution", maximumLength: 200)
+        link = ""
+        if let value = members["link"] {
+            link = try Field.string(value, at: path + ".link", maximumLength: 2000)
+            guard link.hasPrefix("https://"), !link.contains(where: \.isWhitespace) else {
+                throw RecordError(.schema, "\(path).link is not an https URL")
+            }
+        } else if !channels.contains(where: { $0.rawValue == ServiceChannel.portal.rawValue }) {
+            throw RecordError(.schema, "\(path).link is required unless the plan serves through the portal (channels names portal)")
+        }
+        reminders = []
+        if let value = members["reminders"] {
+            for (index, item) in try Field.array(value, at: path + ".reminders", minimum: 0, maximum: 5).enumerated() {
+                reminders.append(Int(try Field.integer(item, at: path + ".reminders[\(index)]", range: 1...60)))
+            }
+        }
     }
 
     init(json bytes: [UInt8]) throws(DeliveryError) {
-        guard let value = try? CanonicalJSON.parse(bytes), case .object(let members) = value,
-              case .array(let languages)? = members["languages"], case .array(let channels)? = members["channels"],
-              case .string(let institution)? = members["institution"], case .string(let link)? = members["link"]
-        else { throw DeliveryError(.storage, "a delivery plan is unreadable") }
-        self.languages = languages.compactMap { if case .string(let tag) = $0 { tag } else { nil } }
-        self.channels = channels.compactMap { if case .string(let name) = $0 { ServiceChannel(rawValue: name) } else { nil } }
-        self.institution = institution
-        self.link = link
-        if case .array(let days)? = members["reminders"] {
-            reminders = days.compactMap { if case .integer(let day) = $0 { Int(day) } else { nil } }
-        } else {
-            reminders = []
+        do {
+            self = try DeliveryPlan(try CanonicalJSON.parse(bytes), at: "plan")
+        } catch {
+            throw DeliveryError(.storage, "a stored delivery plan is unreadable: \(error)")
         }
     }
 

@@ -187,9 +187,7 @@ extension Delivery {
         if records.contains(where: { $0.event == .contentAccessTracking && $0.identification != nil }) { return "the recipient has identified on the portal" }
         if records.contains(where: { [.consignmentAcceptance, .consignmentRejection].contains($0.event) }) { return "the recipient has answered" }
         if records.contains(where: { [.serviceDeemedEffective, .acceptanceRejectionExpiry].contains($0.event) }) { return "the window is closed" }
-        let channel = item.channel.rawValue
-        let notices = records.filter { $0.event == .consignmentNotification && ($0.channel?.rawValue ?? "") == channel }
-        if notices.isEmpty || notices.allSatisfy({ ServiceHistory.failed($0, in: records) }) { return "the notice on \(channel) failed" }
+        if ServiceHistory.standingNotice(on: item.channel, in: records) == nil { return "the notice on \(item.channel.rawValue) failed" }
         return nil
     }
 

@@ -185,19 +185,10 @@ public struct Outbox: Sendable {
         try values(under: Self.itemKey(service + "|")) { bytes throws(DeliveryError) in try Item(json: bytes) }
     }
 
-    /// The items due at `now`, oldest first.
-    public func due(at now: Int64, limit: Int = 64) throws(DeliveryError) -> [Item] {
-        var items: [Item] = []
-        for entry in try timeIndex("due/", through: now, limit: limit) {
-            if let item = try item(entry.id) { items.append(item) }
-        }
-        return items
-    }
-
-    /// How many items are not yet done or failed, and the earliest next attempt among them.
-    func pending() throws(DeliveryError) -> (count: Int, earliest: Int64?) {
-        let index = try timeIndex("due/")
-        return (index.count, index.first?.time)
+    /// The service an item belongs to: its id is `<service>|<channel>|<kind>`, and a service
+    /// identifier has no `|`.
+    static func service(ofItem id: String) -> String {
+        String(id.prefix { $0 != "|" })
     }
 
     /// Moves `item` to `state` with `next` as its next due time, as one write of its own (with

@@ -103,44 +103,12 @@ struct ServiceOpening {
         eventTime = try members["eventTime"].map { value throws(RecordError) in try Field.time(value, at: "body.eventTime") }
         provider = try members["provider"].map { value throws(RecordError) in try ProviderEvidence.parse(value, at: "body.provider") }
         rejection = try members["rejection"].map { value throws(RecordError) in try ServiceEventBody.reason(value, at: "body.rejection") }
-        delivery = try members["delivery"].map { value throws(RecordError) in try Self.plan(value, at: "body.delivery") }
+        delivery = try members["delivery"].map { value throws(RecordError) in try DeliveryPlan(value, at: "body.delivery") }
         if delivery != nil, let other = ["eventTime", "provider", "rejection"].first(where: { members[$0] != nil }) {
             throw RecordError(.schema, "body.\(other) is the provider's report; with body.delivery the appliance is the provider and writes it")
         }
     }
 
-    /// `{"languages":[…],"channels":[…],"institution":…,"link":…}`.
-    static func plan(_ value: JSONValue, at path: String) throws(RecordError) -> DeliveryPlan {
-        let members = try Field.object(value, at: path, required: ["languages", "channels", "institution"], optional: ["link", "reminders"])
-        var languages: [String] = []
-        for (index, item) in try Field.array(members["languages"], at: path + ".languages", minimum: 1, maximum: 10).enumerated() {
-            languages.append(try Field.languageTag(item, at: path + ".languages[\(index)]"))
-        }
-        var channels: [ServiceChannel] = []
-        for (index, item) in try Field.array(members["channels"], at: path + ".channels", minimum: 1, maximum: ServiceChannel.allCases.count).enumerated() {
-            channels.append(try ServiceEventBody.channel(item, at: path + ".channels[\(index)]"))
-        }
-        let institution = try Field.string(members["institution"], at: path + ".institution", maximumLength: 200)
-        var link = ""
-        if let value = members["link"] {
-            link = try Field.string(value, at: path + ".link", maximumLength: 2000)
-            guard link.hasPrefix("https://"), !link.contains(where: \.isWhitespace) else {
-                throw RecordError(.schema, "\(path).link is not an https URL")
-            }
-        } else if !channels.contains(where: { $0.rawValue == ServiceChannel.portal.rawValue }) {
-            throw RecordError(.schema, "\(path).link is required unless the plan serves through the portal (channels names portal)")
-        }
-        var reminders: [Int] = []
-        if let value = members["reminders"] {
-            for (index, item) in try Field.array(value, at: path + ".reminders", minimum: 0, maximum: 5).enumerated() {
-                guard case .integer(let days) = item, (1...60).contains(days) else {
-                    throw RecordError(.schema, "\(path).reminders[\(index)] is not a number of days from 1 to 60")
-                }
-                reminders.append(Int(days))
-            }
-        }
-        return DeliveryPlan(languages: languages, channels: channels, institution: institution, link: link, reminders: reminders)
-    }
 }
 
 /// `POST /v1/services/{id}/events` (docs/api.md §3.3): one more event of an open service, as
@@ -169,11 +137,7 @@ struct ServiceEventBody {
     }
 
     static func channel(_ value: JSONValue?, at path: String) throws(RecordError) -> ServiceChannel {
-        let name = try Field.string(value, at: path, maximumLength: 32)
-        guard let channel = ServiceChannel(rawValue: name) else {
-            throw RecordError(.schema, "\(path) \"\(name)\" is not a channel (\(ServiceChannel.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
-        return channel
+        try Field.channel(value, at: path)
     }
 
     static func reason(_ value: JSONValue?, at path: String) throws(RecordError) -> ReasonCode {

@@ -55,6 +55,15 @@ public enum Field {
     }
 
     /// An RFC 3339 UTC time with milliseconds, as entries write it.
+    /// A channel's name: `email`, `sms`, `portal` or `postal-hybrid`.
+    public static func channel(_ value: JSONValue?, at path: String) throws(RecordError) -> ServiceChannel {
+        let name = try string(value, at: path, maximumLength: 32)
+        guard let channel = ServiceChannel(rawValue: name) else {
+            throw RecordError(.schema, "\(path) \"\(name)\" is not a channel (\(ServiceChannel.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return channel
+    }
+
     public static func time(_ value: JSONValue?, at path: String) throws(RecordError) -> Int64 {
         let text = try string(value, at: path, maximumLength: 32)
         guard let milliseconds = LedgerTime.parse(text) else {

@@ -182,7 +182,7 @@ public enum ServiceHistory {
         }
         for channel in ServiceChannel.allCases {
             let expiries = records.filter { $0.event == .acceptanceRejectionExpiry && $0.channel == channel }
-            guard let notice = records.first(where: { $0.event == .consignmentNotification && $0.channel == channel && !failed($0, in: records) }) else {
+            guard let notice = standingNotice(on: channel, in: records) else {
                 if !expiries.isEmpty, records.contains(where: { $0.event == .consignmentNotification && $0.channel == channel }) {
                     throw ServiceViolation(.effective, "AcceptanceRejectionExpiry on \(channel.rawValue), but every notice on it failed (a bounce names it): no window was opened")
                 }
@@ -212,12 +212,24 @@ public enum ServiceHistory {
         return candidates.min { ($0.at, $0.basis.rank) < ($1.at, $1.basis.rank) }
     }
 
-    /// True when a later ConsignmentNotificationFailure on the same channel carries `notice`'s
-    /// provider id: the provider reports that the very message it took could not be delivered
-    /// (an RFC 3464 bounce), so the notice notified no one and opens no window (§2.4.2).
-    public static func failed(_ notice: ServiceRecord, in records: [ServiceRecord]) -> Bool {
-        guard let id = notice.provider?.id, let position = records.firstIndex(where: { $0 == notice }) else { return false }
+    /// The first ConsignmentNotification on `channel` that stands, the one whose time opens the
+    /// channel's window (§2.4.2); nil when there is none, or every one failed. The notary, the
+    /// verifier and the appliance's deadlines and reminders all ask this one question.
+    public static func standingNotice(on channel: ServiceChannel, in records: [ServiceRecord]) -> ServiceRecord? {
         // Compared by name: comparing two optional channels crashes Swift 6.3.1's optimizer.
+        let name = channel.rawValue
+        for (position, record) in records.enumerated() where record.event == .consignmentNotification && (record.channel?.rawValue ?? "") == name {
+            if !failed(at: position, in: records) { return record }
+        }
+        return nil
+    }
+
+    /// True when a later ConsignmentNotificationFailure on the same channel carries the
+    /// provider id of the notice at `position`: the provider reports that the very message it
+    /// took could not be delivered (an RFC 3464 bounce), so the notice notified no one.
+    static func failed(at position: Int, in records: [ServiceRecord]) -> Bool {
+        let notice = records[position]
+        guard let id = notice.provider?.id else { return false }
         let channel = notice.channel?.rawValue ?? ""
         return records[(position + 1)...].contains { $0.event == .consignmentNotificationFailure && ($0.channel?.rawValue ?? "") == channel && $0.provider?.id == id }
     }

@@ -152,9 +152,7 @@ public struct EffectiveService: Sendable, Equatable {
         let members = try Field.object(value, at: path, required: ["at", "basis", "channel"])
         let basisName = try Field.string(members["basis"], at: path + ".basis", maximumLength: 64)
         guard let basis = Basis(rawValue: basisName) else { throw RecordError(.schema, "\(path).basis \"\(basisName)\" is not a basis of effective service") }
-        let channelName = try Field.string(members["channel"], at: path + ".channel", maximumLength: 32)
-        guard let channel = ServiceChannel(rawValue: channelName) else { throw RecordError(.schema, "\(path).channel \"\(channelName)\" is not a channel") }
-        return EffectiveService(at: try Field.time(members["at"], at: path + ".at"), basis: basis, channel: channel)
+        return EffectiveService(at: try Field.time(members["at"], at: path + ".at"), basis: basis, channel: try Field.channel(members["channel"], at: path + ".channel"))
     }
 }
 
@@ -274,10 +272,7 @@ public struct ServiceRecord: Sendable, Equatable {
             rules = try ServiceRules(json: members["rules"], at: "body.rules")
             previous = nil
         } else {
-            let channelName = try Field.string(members["channel"], at: "body.channel", maximumLength: 32)
-            guard let channel = ServiceChannel(rawValue: channelName) else {
-                throw RecordError(.schema, "body.channel \"\(channelName)\" is not a channel (email, sms, portal, postal-hybrid)")
-            }
+            let channel = try Field.channel(members["channel"], at: "body.channel")
             recipients = []
             recipient = RecipientCommitment(channel: channel, commitment: try commitment(members["recipient"], at: "body.recipient"))
             rules = nil

@@ -132,11 +132,8 @@ public struct ServiceRules: Sendable, Equatable {
     static func channels(_ value: JSONValue?, at path: String) throws(RecordError) -> [ServiceChannel] {
         var channels: [ServiceChannel] = []
         for (index, item) in try Field.array(value, at: path, maximum: ServiceChannel.allCases.count).enumerated() {
-            let name = try Field.string(item, at: "\(path)[\(index)]", maximumLength: 32)
-            guard let channel = ServiceChannel(rawValue: name) else {
-                throw RecordError(.schema, "\(path)[\(index)] \"\(name)\" is not a channel (email, sms, portal, postal-hybrid)")
-            }
-            guard !channels.contains(channel) else { throw RecordError(.schema, "\(path) names \(name) twice") }
+            let channel = try Field.channel(item, at: "\(path)[\(index)]")
+            guard !channels.contains(channel) else { throw RecordError(.schema, "\(path) names \(channel.rawValue) twice") }
             channels.append(channel)
         }
         let order = ServiceChannel.allCases
