@@ -45,75 +45,45 @@ if (( ${#missing[@]} > 0 )); then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# pip_need CHECK SPEC WHY: unless `python3 -c CHECK` succeeds, installs SPEC from PyPI (with
+# --break-system-packages where Debian's Python refuses otherwise) and checks again.
+pip_need() {
+  local check=$1 spec=$2 why=$3
+  python3 -c "$check" 2>/dev/null && return 0
+  echo "notarium: installing $spec for $why"
+  python3 -m pip install --quiet "$spec" 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages "$spec" 2>/dev/null || true
+  python3 -c "$check" || { echo "notarium: $spec is not importable by $(command -v python3)" >&2; exit 1; }
+}
+
 if $with_tests; then
+  # PyNaCl: an independent reader of the sealed-key format (Debian's python3-nacl if pip fails).
   if ! python3 -c 'import nacl.bindings' 2>/dev/null; then
-    echo "notarium: installing PyNaCl for the sealed-key interoperability test"
-    python3 -m pip install --quiet pynacl 2>/dev/null \
-      || python3 -m pip install --quiet --break-system-packages pynacl 2>/dev/null \
-      || { as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-nacl >/dev/null; }
-    python3 -c 'import nacl.bindings' || { echo "notarium: PyNaCl is not importable by $(command -v python3)" >&2; exit 1; }
+    python3 -m pip install --quiet pynacl 2>/dev/null || python3 -m pip install --quiet --break-system-packages pynacl 2>/dev/null \
+      || as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-nacl >/dev/null || true
   fi
+  pip_need 'import nacl.bindings' pynacl "the sealed-key interoperability test"
   # rfc8785 (Trail of Bits): an independent JCS implementation the canonical-JSON tests compare with.
-  if ! python3 -c 'import rfc8785' 2>/dev/null; then
-    echo "notarium: installing rfc8785 for the canonical-JSON interoperability test"
-    python3 -m pip install --quiet rfc8785 2>/dev/null \
-      || python3 -m pip install --quiet --break-system-packages rfc8785
-    python3 -c 'import rfc8785' || { echo "notarium: rfc8785 is not importable by $(command -v python3)" >&2; exit 1; }
-  fi
+  pip_need 'import rfc8785' rfc8785 "the canonical-JSON interoperability test"
   # pyca/cryptography 43+: an independent X.509 parser with RFC 5280 path validation
   # (cryptography.x509.verification) for the CA tests; Debian 12's python3-cryptography is older.
-  if ! python3 -c 'import cryptography.x509.verification' 2>/dev/null; then
-    echo "notarium: installing pyca/cryptography for the CA interoperability tests"
-    python3 -m pip install --quiet 'cryptography>=43' 2>/dev/null \
-      || python3 -m pip install --quiet --break-system-packages 'cryptography>=43'
-    python3 -c 'import cryptography.x509.verification' || { echo "notarium: cryptography 43+ is not importable by $(command -v python3)" >&2; exit 1; }
-  fi
+  pip_need 'import cryptography.x509.verification' 'cryptography>=43' "the CA interoperability tests"
   # jsonschema: checks that the bundles Notarium writes match the JSON Schemas in docs/schemas.
-  if ! python3 -c 'import jsonschema' 2>/dev/null; then
-    echo "notarium: installing jsonschema for the bundle schema tests"
-    python3 -m pip install --quiet jsonschema 2>/dev/null \
-      || python3 -m pip install --quiet --break-system-packages jsonschema
-    python3 -c 'import jsonschema' || { echo "notarium: jsonschema is not importable by $(command -v python3)" >&2; exit 1; }
-  fi
+  pip_need 'import jsonschema' jsonschema "the bundle schema tests"
   # requests: the HTTP client an ODR platform's integration would use, for the API's end-to-end
   # test over mutual TLS.
-  if ! python3 -c 'import requests' 2>/dev/null; then
-    echo "notarium: installing requests for the API end-to-end test"
-    python3 -m pip install --quiet requests 2>/dev/null \
-      || python3 -m pip install --quiet --break-system-packages requests
-    python3 -c 'import requests' || { echo "notarium: requests is not importable by $(command -v python3)" >&2; exit 1; }
-  fi
+  pip_need 'import requests' requests "the API end-to-end test"
   # schemathesis 4: runs the OpenAPI contract (docs/openapi.yaml) against a live notariumd.
-  if ! python3 -c 'import schemathesis, sys; sys.exit(0 if schemathesis.__version__.startswith("4.") else 1)' 2>/dev/null; then
-    echo "notarium: installing schemathesis for the API contract test"
-    python3 -m pip install --quiet 'schemathesis>=4,<5' 2>/dev/null \
-      || python3 -m pip install --quiet --break-system-packages 'schemathesis>=4,<5'
-    python3 -c 'import schemathesis.cli' || { echo "notarium: schemathesis is not importable by $(command -v python3)" >&2; exit 1; }
-  fi
+  pip_need 'import schemathesis, schemathesis.cli, sys; sys.exit(0 if schemathesis.__version__.startswith("4.") else 1)' 'schemathesis>=4,<5' "the API contract test"
   # aiosmtpd: a real SMTP server on loopback (STARTTLS, AUTH) that the e-mail tests deliver to;
   # the test reads what arrived from its Maildir as the recipient would.
-  if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
-    echo "notarium: installing aiosmtpd for the e-mail delivery tests"
-    python3 -m pip install --quiet aiosmtpd 2>/dev/null \
-      || python3 -m pip install --quiet --break-system-packages aiosmtpd
-    python3 -c 'import aiosmtpd.controller' || { echo "notarium: aiosmtpd is not importable by $(command -v python3)" >&2; exit 1; }
-  fi
+  pip_need 'import aiosmtpd.controller' aiosmtpd "the e-mail delivery tests"
   # selenium: drives Debian's headless chromium through the recipient portal (the page a
   # recipient sees on a phone), and takes its screenshots.
-  if ! python3 -c 'import selenium.webdriver' 2>/dev/null; then
-    echo "notarium: installing selenium for the recipient portal's browser test"
-    python3 -m pip install --quiet selenium 2>/dev/null \
-      || python3 -m pip install --quiet --break-system-packages selenium
-    python3 -c 'import selenium.webdriver' || { echo "notarium: selenium is not importable by $(command -v python3)" >&2; exit 1; }
-  fi
+  pip_need 'import selenium.webdriver' selenium "the recipient portal's browser test"
   # rfc3161-client (Trail of Bits): an independent RFC 3161 client and verifier with a strict
   # DER parser, for the TSA interoperability tests.
-  if ! python3 -c 'import rfc3161_client' 2>/dev/null; then
-    echo "notarium: installing rfc3161-client for the TSA interoperability tests"
-    python3 -m pip install --quiet rfc3161-client 2>/dev/null \
-      || python3 -m pip install --quiet --break-system-packages rfc3161-client
-    python3 -c 'import rfc3161_client' || { echo "notarium: rfc3161-client is not importable by $(command -v python3)" >&2; exit 1; }
-  fi
+  pip_need 'import rfc3161_client' rfc3161-client "the TSA interoperability tests"
 fi
 
 if ! command -v swift >/dev/null 2>&1; then

@@ -270,7 +270,7 @@ public struct ApplianceConfiguration: Sendable, Equatable {
                 throw invalid(.deliveryEmailBounceMaildir, maildir, "not a Maildir (no new/ directory in it)")
             }
             let helo = try string(.deliveryEmailHelo) ?? ""
-            guard helo.isEmpty || helo.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "." || $0 == "-") }) else {
+            guard helo.isEmpty || (CertificateProfile.isHostName(helo) && !helo.hasPrefix("*")) else {
                 throw invalid(.deliveryEmailHelo, helo, "expected a host name")
             }
             email = DeliverySettings.Email(

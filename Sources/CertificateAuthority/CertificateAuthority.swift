@@ -430,6 +430,9 @@ public final class CertificateAuthority: Sendable {
         let crl = try crypto { () throws(OpenSSLError) in
             try CertificateRevocationList.build(issuer: issuer, signingKey: key, number: number, thisUpdate: now, nextUpdate: now + validity, revoked: revoked)
         }
+        // Parsed again from its DER on purpose: OpenSSL fills a CRL's cached extension data
+        // (issuing distribution point, delta indicators) only when it decodes one, and path
+        // validation reads that cache; the object it signed never went through the decoder.
         return StoredCRL(der: crl.derBytes, number: number, thisUpdate: now, nextUpdate: now + validity)
     }
 

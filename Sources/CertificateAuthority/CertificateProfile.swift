@@ -145,7 +145,7 @@ public enum CertificateProfile: String, Sendable, CaseIterable {
     }
 
     /// LDH labels of 1–63 characters, at most 253 in all; a leading `*.` wildcard label allowed.
-    static func isHostName(_ text: String) -> Bool {
+    public static func isHostName(_ text: String) -> Bool {
         var labels = text.split(separator: ".", omittingEmptySubsequences: false)
         if labels.first == "*" && labels.count > 2 { labels.removeFirst() }
         guard text.utf8.count <= 253, labels.count >= 1 else { return false }

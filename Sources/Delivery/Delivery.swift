@@ -33,7 +33,8 @@ public struct EmailSettings: Sendable {
 /// How the appliance sends SMS: through which gateway, and the secret its delivery reports are
 /// signed with (docs/delivery.md §11).
 public struct SMSSettings: Sendable {
-    public var gateway: SMSGateway
+    /// The gateway, its URL read and its TLS context built when the settings are made.
+    public let gateway: PreparedGateway
     /// The HMAC-SHA-256 key of the gateway's delivery reports.
     public var reportSecret: SecureBytes
     /// Where the gateway posts its reports (`…/delivery/sms/reports` on the API listener).
@@ -42,8 +43,9 @@ public struct SMSSettings: Sendable {
     /// recorded as not delivered (the gateway gave up, or never reports for that network).
     public var reportWaitMilliseconds: Int64
 
-    public init(gateway: SMSGateway, reportSecret: SecureBytes, callbackURL: String?, reportWaitMilliseconds: Int64 = 48 * 3_600_000) {
-        self.gateway = gateway
+    /// - Throws: `SMSError` when the gateway's URL or trust roots are unusable.
+    public init(gateway: SMSGateway, reportSecret: SecureBytes, callbackURL: String?, reportWaitMilliseconds: Int64 = 48 * 3_600_000) throws(SMSError) {
+        self.gateway = try PreparedGateway(gateway)
         self.reportSecret = reportSecret
         self.callbackURL = callbackURL
         self.reportWaitMilliseconds = reportWaitMilliseconds

@@ -28,7 +28,8 @@ public struct NoticeTemplates: Sendable {
     /// BCP 47 tag → key → text.
     let texts: [String: [String: String]]
 
-    public var languages: [String] { texts.keys.sorted() }
+    /// The tags that have a file, in tag order (kept: `language(for:)` runs for every notice and page).
+    public let languages: [String]
 
     public struct LoadError: Error, Equatable, CustomStringConvertible {
         public let file: String
@@ -85,6 +86,7 @@ public struct NoticeTemplates: Sendable {
         }
         guard texts[Self.fallbackLanguage] != nil else { throw LoadError(file: source, reason: "no \(Self.fallbackLanguage).yaml, the language of last resort") }
         self.texts = texts
+        languages = texts.keys.sorted()
     }
 
     /// For each of `preferred` in turn: the file of that tag (case-insensitively), of a shorter
@@ -92,7 +94,7 @@ public struct NoticeTemplates: Sendable {
     /// (`zh-CN` → `zh-Hans`, `es` → `es-419`), first in tag order; then English. Chinese in
     /// Traditional script (`zh-Hant`, `zh-TW`, `zh-HK`, `zh-MO`) is never given Simplified.
     public func language(for preferred: [String]) -> String {
-        let tags = texts.keys.sorted()
+        let tags = languages
         func same(_ a: String, _ b: String) -> Bool { a.caseInsensitiveCompare(b) == .orderedSame }
         for tag in preferred {
             if let exact = tags.first(where: { same($0, tag) }) { return exact }

@@ -1,6 +1,7 @@
 import CanonicalJSON
 import Foundation
 import Records
+import Ledger
 import OpenSSLKit
 import RocksDBStore
 import Sodium
@@ -129,12 +130,10 @@ public struct Outbox: Sendable {
     }
 
     /// A time (UTC ms) as 8 bytes big-endian, so that keys and values sort by time.
-    static func timeBytes(_ time: Int64) -> [UInt8] {
-        (0..<8).map { UInt8(truncatingIfNeeded: UInt64(bitPattern: time) >> (56 - 8 * $0)) }
-    }
+    static func timeBytes(_ time: Int64) -> [UInt8] { LedgerStorage.bigEndian(UInt64(bitPattern: time)) }
 
     static func time<Bytes: Collection<UInt8>>(from bytes: Bytes) -> Int64 {
-        Int64(bitPattern: bytes.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+        Int64(bitPattern: LedgerStorage.decodeBigEndian(bytes.prefix(8)) ?? 0)
     }
 
     /// The (time, id) pairs of the time index `prefix`, earliest first, up to `through`.

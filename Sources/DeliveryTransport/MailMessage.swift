@@ -70,7 +70,8 @@ public struct MailMessage: Sendable {
         guard boundary.count >= 10, boundary.count <= 70, boundary.contains("_") || boundary.contains("="),
               boundary.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "_=-.".unicodeScalars.contains($0)) })
         else { throw .invalidHeader("the boundary \(boundary.debugDescription) is not 10–70 safe characters with a '_' or '='") }
-        guard messageID.contains("@"), messageID.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F && $0 != "<" && $0 != ">" }) else {
+        // A msg-id has the shape of a mailbox (RFC 5322 §3.6.4): one rule for both.
+        guard SMTPEnvelope.isMailbox(messageID) else {
             throw .invalidHeader("the Message-ID \(messageID.debugDescription) is not local@domain in printable ASCII")
         }
         var lines: [String] = []

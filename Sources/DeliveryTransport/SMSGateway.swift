@@ -78,6 +78,33 @@ public struct SMSError: Error, Equatable, CustomStringConvertible {
     public var description: String { "\(code.rawValue)\(status.map { " (HTTP \($0))" } ?? ""): \(detail)" }
 }
 
+/// A gateway with its URL read and its TLS context built once (the trust roots read and
+/// checked when it is made, at start), not again for every message.
+public struct PreparedGateway: Sendable {
+    public let gateway: SMSGateway
+    let host: String
+    let port: Int
+    let path: String
+    let hostHeader: String
+    let tls: NIOSSLContext?
+
+    public init(_ gateway: SMSGateway) throws(SMSError) {
+        guard let url = URL(string: gateway.url), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty else {
+            throw SMSError(.invalidGatewayURL, "\(gateway.url) is not an http or https URL")
+        }
+        self.gateway = gateway
+        self.host = host
+        port = url.port ?? (scheme == "https" ? 443 : 80)
+        path = (url.path.isEmpty ? "/" : url.path) + (url.query.map { "?" + $0 } ?? "")
+        hostHeader = url.port.map { "\(host):\($0)" } ?? host
+        do {
+            tls = scheme == "https" ? try TLSClient.context(trustRoots: gateway.trustRoots) : nil
+        } catch {
+            throw SMSError(.connectFailed, "the TLS settings for the gateway (trust roots \(gateway.trustRoots ?? "of the system")) are unusable: \(error)")
+        }
+    }
+}
+
 public enum SMSClient {
     /// The largest answer read from a gateway.
     static let maximumResponse = 64 * 1024
@@ -86,11 +113,13 @@ public enum SMSClient {
     /// gateway across retries.
     public static func send(to number: String, text: String, reference: String, callbackURL: String?, via gateway: SMSGateway,
                             group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws(SMSError) -> SMSSubmission {
-        guard let url = URL(string: gateway.url), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty else {
-            throw SMSError(.invalidGatewayURL, "\(gateway.url) is not an http or https URL")
-        }
-        let port = url.port ?? (scheme == "https" ? 443 : 80)
-        let path = (url.path.isEmpty ? "/" : url.path) + (url.query.map { "?" + $0 } ?? "")
+        try await send(to: number, text: text, reference: reference, callbackURL: callbackURL, via: try PreparedGateway(gateway), group: group)
+    }
+
+    /// The same through a gateway whose URL and TLS context were made once (`PreparedGateway`).
+    public static func send(to number: String, text: String, reference: String, callbackURL: String?, via prepared: PreparedGateway,
+                            group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws(SMSError) -> SMSSubmission {
+        let (gateway, host, port, path, tls) = (prepared.gateway, prepared.host, prepared.port, prepared.path, prepared.tls)
         var payload: [String: Any] = ["to": number, "from": gateway.sender, "text": text, "reference": reference]
         if let callbackURL { payload["callbackUrl"] = callbackURL }
         let body: Data
@@ -98,17 +127,6 @@ public enum SMSClient {
             body = try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
         } catch {
             throw SMSError(.gatewayError, "the message could not be written as JSON: \(error)")
-        }
-        var tls: NIOSSLContext?
-        if scheme == "https" {
-            var configuration = TLSConfiguration.makeClientConfiguration()
-            configuration.minimumTLSVersion = .tlsv12
-            if let roots = gateway.trustRoots { configuration.trustRoots = .file(roots) }
-            do {
-                tls = try NIOSSLContext(configuration: configuration)
-            } catch {
-                throw SMSError(.connectFailed, "the TLS settings for the gateway are unusable: \(error)")
-            }
         }
         typealias Connection = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
         let connection: Connection
@@ -134,7 +152,7 @@ public enum SMSClient {
         do {
             answer = try await connection.executeThenClose { inbound, outbound in
                 var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: path)
-                head.headers.add(name: "Host", value: url.port.map { "\(host):\($0)" } ?? host)
+                head.headers.add(name: "Host", value: prepared.hostHeader)
                 head.headers.add(name: "Authorization", value: "Bearer \(gateway.token)")
                 head.headers.add(name: "Content-Type", value: "application/json")
                 head.headers.add(name: "Accept", value: "application/json")

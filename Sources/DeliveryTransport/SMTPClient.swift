@@ -90,6 +90,19 @@ public struct SMTPSubmission: Sendable {
 /// An SMTP client (RFC 5321) with STARTTLS (RFC 3207), AUTH PLAIN and LOGIN (RFC 4954) and
 /// DSN parameters (RFC 3461), for handing notices to the institution's relay. One message
 /// per connection: notices are few and each must be accounted for on its own.
+/// The TLS client side every transport uses: TLS 1.2 or later, the peer's chain verified to
+/// `trustRoots` (a PEM file; nil: the system's roots) and its name checked.
+enum TLSClient {
+    /// - Throws: what NIOSSL throws when the trust roots cannot be read or used.
+    static func context(trustRoots: String?) throws -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv12
+        configuration.certificateVerification = .fullVerification
+        if let trustRoots { configuration.trustRoots = .file(trustRoots) }
+        return try NIOSSLContext(configuration: configuration)
+    }
+}
+
 /// A relay with its TLS context built once: the trust roots read and checked when it is made
 /// (at start, so that an unusable `ca-file` stops start-up rather than the first notice), and
 /// not again for every message.
@@ -184,12 +197,8 @@ public enum SMTPClient {
 
     static func tlsContext(_ relay: SMTPRelay) throws(SMTPError) -> NIOSSLContext? {
         guard relay.security != .none else { return nil }
-        var configuration = TLSConfiguration.makeClientConfiguration()
-        configuration.minimumTLSVersion = .tlsv12
-        configuration.certificateVerification = .fullVerification
-        if let roots = relay.trustRoots { configuration.trustRoots = .file(roots) }
         do {
-            return try NIOSSLContext(configuration: configuration)
+            return try TLSClient.context(trustRoots: relay.trustRoots)
         } catch {
             throw SMTPError(.tlsFailed, at: .connect, "the TLS settings (trust roots \(relay.trustRoots ?? "of the system")) are unusable: \(error)")
         }

@@ -26,11 +26,12 @@ public enum LedgerStorage {
     static let identityKey = Array("identity".utf8)
     static let latestCheckpointKey = Array("latest-checkpoint".utf8)
 
-    static func bigEndian(_ value: UInt64) -> [UInt8] {
+    /// 8 bytes, most significant first: keys that sort as the numbers do.
+    public static func bigEndian(_ value: UInt64) -> [UInt8] {
         (0..<8).map { UInt8(truncatingIfNeeded: value >> UInt64(56 - 8 * $0)) }
     }
 
-    static func decodeBigEndian(_ bytes: some Collection<UInt8>) -> UInt64? {
+    public static func decodeBigEndian(_ bytes: some Collection<UInt8>) -> UInt64? {
         guard bytes.count == 8 else { return nil }
         return bytes.reduce(0) { $0 << 8 | UInt64($1) }
     }

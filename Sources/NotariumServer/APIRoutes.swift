@@ -427,10 +427,14 @@ struct APIRoutes {
 
     static func bundle(_ bundle: Records.Bundle, name: String) -> Response {
         var response = json(bundle.json)
-        // An identifier's '/' and ':' are not for file names (they would name a directory, or
-        // a drive or stream on Windows).
-        let file = String(name.map { $0 == "/" || $0 == ":" ? "_" : $0 })
-        response.headers[.contentDisposition] = "attachment; filename=\"\(file).bundle.json\""
+        response.headers[.contentDisposition] = attachment(name + ".bundle.json")
         return response
+    }
+
+    /// `attachment; filename="…"` for a name built from identifiers, whose '/' and ':' are not
+    /// for file names (they would name a directory, or a drive or stream on Windows), and whose
+    /// other characters need no quoting (identifiers are letters, digits and `._:/-`).
+    static func attachment(_ name: String) -> String {
+        "attachment; filename=\"" + String(name.map { $0 == "/" || $0 == ":" ? "_" : $0 }) + "\""
     }
 }

@@ -77,14 +77,12 @@ struct PortalRoutes {
             guard let index = Int(context.parameters.get("part") ?? ""), let (part, bytes) = try await delivery.handOver(session, part: index) else {
                 throw ProblemDetails(status: .notFound, type: "not-found", detail: "no such document, or it is no longer held")
             }
-            // A part's name may hold '/' and ':', which are not for file names.
-            let name = String(Delivery.downloadName(part).map { $0 == "/" || $0 == ":" ? "_" : $0 })
             return Response(
                 status: .ok,
                 // The clerk's media type is served as given; the document is never rendered as
                 // a page of this origin (nosniff, and a sandbox if a browser shows it anyway).
                 headers: [.contentType: part.document.mediaType, .cacheControl: "no-store",
-                          .contentDisposition: "attachment; filename=\"\(name)\"",
+                          .contentDisposition: APIRoutes.attachment(Delivery.downloadName(part)),
                           HTTPField.Name("X-Content-Type-Options")!: "nosniff", HTTPField.Name("Content-Security-Policy")!: "sandbox; default-src 'none'"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
         }

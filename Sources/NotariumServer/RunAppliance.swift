@@ -219,7 +219,7 @@ func openDelivery(configuration: DeliverySettings, notary: Notary, dataDirectory
     var sms: SMSSettings?
     if let settings = configuration.sms {
         let secret = try DeliverySettings.secret(settings.reportSecretFile)
-        sms = SMSSettings(
+        sms = try SMSSettings(
             gateway: SMSGateway(url: settings.gatewayURL, token: try DeliverySettings.secret(settings.tokenFile), sender: settings.sender, trustRoots: settings.caFile),
             reportSecret: SecureBytes(copying: Array(secret.utf8)), callbackURL: settings.callbackURL ?? configuration.portalBaseURL.map { $0 + "/delivery/sms/reports" })
         logger.info("SMS delivery through the gateway", metadata: ["delivery.sms.gateway-url": "\(settings.gatewayURL)"])

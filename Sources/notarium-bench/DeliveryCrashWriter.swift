@@ -31,7 +31,7 @@ func deliveryCrashWriter(path: String, port: Int, notices: String, services: Int
         relay: SMTPRelay(host: "127.0.0.1", port: port, security: .none, heloName: "notarium.test", timeoutSeconds: 60),
         from: .init("notices@notarium.test", name: "Notices"), envelopeSender: "bounces@notarium.test", messageIDDomain: "notarium.test")
     let bySMS = until == "sms"
-    let sms = SMSSettings(gateway: SMSGateway(url: "http://127.0.0.1:\(port)/messages", token: "t0ken", sender: "Crash"),
+    let sms = try SMSSettings(gateway: SMSGateway(url: "http://127.0.0.1:\(port)/messages", token: "t0ken", sender: "Crash"),
                           reportSecret: SecureBytes(copying: Array("crash-secret".utf8)), callbackURL: "https://notarium.test/delivery/sms/reports")
     let delivery = try Delivery(notary: notary, database: data.database, templates: try NoticeTemplates(directory: notices), email: bySMS ? nil : email,
                                 sms: bySMS ? sms : nil, logger: logger, firstRetryMilliseconds: 200, clock: clock)

@@ -20,8 +20,8 @@ struct ChannelTests {
     typealias Fixture = DeliveryTests.Fixture
     static let secret = "report-secret"
 
-    static func sms(_ gateway: SMSGatewayProcess) -> SMSSettings {
-        SMSSettings(gateway: SMSGateway(url: gateway.url, token: "t0ken", sender: "CIETAC"), reportSecret: SecureBytes(copying: Array(secret.utf8)),
+    static func sms(_ gateway: SMSGatewayProcess) throws -> SMSSettings {
+        try SMSSettings(gateway: SMSGateway(url: gateway.url, token: "t0ken", sender: "CIETAC"), reportSecret: SecureBytes(copying: Array(secret.utf8)),
                     callbackURL: "https://notarium.test/delivery/sms/reports", reportWaitMilliseconds: 48 * 3_600_000)
     }
 
@@ -41,7 +41,7 @@ struct ChannelTests {
     func deliveredReport() async throws {
         let fixture = try await Fixture()
         let gateway = try SMSGatewayProcess(token: "t0ken")
-        let delivery = try fixture.delivery(relayPort: nil, sms: Self.sms(gateway))
+        let delivery = try fixture.delivery(relayPort: nil, sms: try Self.sms(gateway))
         _ = try await fixture.serve(delivery, service: "SMS-1", email: "li.wei@example.test", sms: "+8613800138001", channels: [.sms, .email], reminders: [3])
         #expect(await delivery.runDue() == 1)
         let taken = try #require(try gateway.messages().first)
@@ -101,7 +101,7 @@ struct ChannelTests {
     func failedAndMissingReports() async throws {
         let fixture = try await Fixture()
         let gateway = try SMSGatewayProcess(token: "t0ken")
-        let delivery = try fixture.delivery(relayPort: nil, sms: Self.sms(gateway))
+        let delivery = try fixture.delivery(relayPort: nil, sms: try Self.sms(gateway))
         _ = try await fixture.serve(delivery, service: "SMS-2", email: "li.wei@example.test", sms: "+8613800138008", channels: [.sms, .email])
         await delivery.runDue()
         let id = try #require(try gateway.messages().first?["id"] as? String)
@@ -228,7 +228,7 @@ extension ChannelTests {
         let key = SymmetricKey.random()
         let vault = try DocumentVault(database: fixture.data.database, key: key)
         try vault.store(Fixture.award, now: fixture.clock.read())
-        let delivery = try fixture.delivery(relayPort: relay.port, sms: Self.sms(gateway), vault: vault, portal: PortalSettings(baseURL: "https://portal.test", key: key))
+        let delivery = try fixture.delivery(relayPort: relay.port, sms: try Self.sms(gateway), vault: vault, portal: PortalSettings(baseURL: "https://portal.test", key: key))
         _ = try await fixture.serve(delivery, service: "RACE-1", email: "li.wei@example.test", sms: "+8613800138001", channels: [.email, .sms, .portal])
         await delivery.runDue()
         let token = try #require(delivery.portalLink(service: "RACE-1")?.components(separatedBy: "/").last)

@@ -61,7 +61,7 @@ struct DeliveryCrashTests {
         let messages = try gateway.messages()
         #expect(messages.count == services, "one message per service: \(messages.count)")
         #expect(messages.compactMap { $0["attempts"] as? Int }.reduce(0, +) == services + 3, "each kill fell between the gateway taking a message and its answer: \(messages)")
-        let opened = try await Opened(path: path, sms: SMSSettings(
+        let opened = try await Opened(path: path, sms: try SMSSettings(
             gateway: SMSGateway(url: gateway.url, token: "t0ken", sender: "Crash"), reportSecret: SecureBytes(copying: Array("crash-secret".utf8)), callbackURL: nil))
         for n in 0..<services {
             let service = "CRASH-\(n)"

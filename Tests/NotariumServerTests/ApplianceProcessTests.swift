@@ -106,7 +106,7 @@ struct ApplianceProcessTests {
         #expect(unknownFlag.standardError.contains("lisen"))
     }
 
-    @Test("a relay CA file that holds no certificate stops start-up with tls-failed, before any notice is due")
+    @Test("a relay or SMS gateway CA file that holds no certificate stops start-up by name, before any notice is due")
     func unusableRelayCAFile() throws {
         let directory = TemporaryDirectory()
         try "not a certificate\n".write(toFile: directory.file("ca.pem"), atomically: true, encoding: .utf8)
@@ -116,6 +116,14 @@ struct ApplianceProcessTests {
         ]), timeout: 60)
         #expect(result.status == 1, "\(result.standardError)")
         #expect(result.standardError.contains("tls-failed") && result.standardError.contains(directory.file("ca.pem")), "\(result.standardError)")
+
+        // The same for an https SMS gateway's trust roots.
+        try "t0ken\n".write(toFile: directory.file("token"), atomically: true, encoding: .utf8)
+        let gateway = try runProcess(builtProduct("notariumd"), ["--data", directory.file("data2"), "--listen", "127.0.0.1:0", "--api-listen", "127.0.0.1:0"], environment: cleanEnvironment([
+            "NOTARIUM_DELIVERY_SMS_GATEWAY_URL": "https://127.0.0.1:9/messages", "NOTARIUM_DELIVERY_SMS_TOKEN_FILE": directory.file("token"),
+            "NOTARIUM_DELIVERY_SMS_REPORT_SECRET_FILE": directory.file("token"), "NOTARIUM_DELIVERY_SMS_CA_FILE": directory.file("ca.pem"),
+        ]), timeout: 60)
+        #expect(gateway.status == 1 && gateway.standardError.contains("connect-failed") && gateway.standardError.contains(directory.file("ca.pem")), "\(gateway.standardError)")
     }
 
     @Test("a port already taken is a clear failure, not a hang")
