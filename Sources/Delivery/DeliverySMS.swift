@@ -148,7 +148,7 @@ extension Delivery {
     }
 
     /// The gateway's error code → the reason recorded.
-    static func reason(forGatewayError code: String?) -> ReasonCode {
+    public static func reason(forGatewayError code: String?) -> ReasonCode {
         switch code {
         case "unallocated", "unknown-subscriber", "absent-subscriber": .addressUnknown
         case "invalid-number": .addressInvalid

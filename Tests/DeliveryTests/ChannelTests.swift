@@ -140,7 +140,9 @@ struct ChannelTests {
         fixture.clock.advance(2 * 86_400_000 + 1000)
         await delivery.runDue()
         let reminders = try relay.messages(for: "li.wei@example.test")
-        #expect(reminders.count == 2 && (reminders.last?["subject"] as? String)?.contains("提醒") == true, "\(reminders.map { $0["subject"] ?? "" })")
+        // The Maildir's order is not the sending order: one notice and one reminder, by subject.
+        let subjects = reminders.compactMap { $0["subject"] as? String }
+        #expect(subjects.count == 2 && subjects.filter { $0.contains("提醒") }.count == 1, "\(subjects)")
         #expect(try relay.messages(for: "ann.lee@example.test").count == 1, "no reminder after an answer")
         #expect(try delivery.items(service: "REM-2").last?.lastError?.contains("answered") == true)
         #expect(try fixture.events("REM-1").map(\.event) == [.submissionAcceptance, .consignmentNotification, .consignmentNotification])
@@ -179,7 +181,13 @@ struct ChannelTests {
         let column = try fixture.data.database.columnFamily(DocumentVault.family)
         let stored = try #require(try fixture.data.database.get(Array("doc/\(name)".utf8), in: column))
         #expect(stored.count == secret.count + 40, "nonce, ciphertext, tag")
-        #expect(!String(decoding: stored, as: UTF8.self).contains("CONFIDENTIAL") && !stored.windows(ofCount: 8).contains(Array(secret.prefix(8))))
+        let plaintextRuns = Set(secret.windows(ofCount: 8))
+        #expect(!stored.windows(ofCount: 8).contains(where: plaintextRuns.contains), "no 8-byte run of the document is stored")
+        // Moved under another document's name, it does not open (the name is its associated data).
+        let otherName = DocumentVault.name(of: Array("another".utf8))
+        try fixture.data.database.put(Array("doc/\(otherName)".utf8), stored, in: column, durability: .synced)
+        #expect(await caught(DeliveryError.self) { _ = try vault.document(otherName) }?.code == .storage)
+        try fixture.data.database.delete(Array("doc/\(otherName)".utf8), in: column, durability: .synced)
         #expect(try vault.document(name) == secret)
         var altered = stored
         altered[30] ^= 1
@@ -210,12 +218,20 @@ extension ChannelTests {
         let sealKey = DataDirectory.defaultSealKeyFile(in: fixture.directory.file("data"))
         let key = try fixture.data.openDeliveryKey(sealKeyFile: sealKey, logger: .init(label: "test"))
         let again = try fixture.data.openDeliveryKey(sealKeyFile: sealKey, logger: .init(label: "test"))
-        #expect(key.seal(Array("x".utf8)).count > 0 && (try? again.open(key.seal(Array("same key".utf8)))) == Array("same key".utf8))
+        #expect((try? again.open(key.seal(Array("same key".utf8)))) == Array("same key".utf8), "the key opened again is the key made")
         try DocumentVault(database: fixture.data.database, key: key).store(Array("held".utf8), now: fixture.clock.read())
         try FileManager.default.removeItem(atPath: fixture.data.deliveryKeyFile)
         let refused = caught(DataDirectoryError.self) { _ = try fixture.data.openDeliveryKey(sealKeyFile: sealKey, logger: .init(label: "test")) }
         #expect(refused?.code == .sealKey && refused?.reason.contains("restore") == true, "\(String(describing: refused))")
         #expect(!FileManager.default.fileExists(atPath: fixture.data.deliveryKeyFile), "no new key was made")
+
+        // The same when only a portal link depends on it.
+        let fresh = try await Fixture()
+        let freshSeal = DataDirectory.defaultSealKeyFile(in: fresh.directory.file("data"))
+        _ = try fresh.data.openDeliveryKey(sealKeyFile: freshSeal, logger: .init(label: "test"))
+        try fresh.data.database.put(Array("link/0123".utf8), Array("{}".utf8), in: try fresh.data.database.columnFamily(Outbox.family), durability: .synced)
+        try FileManager.default.removeItem(atPath: fresh.data.deliveryKeyFile)
+        #expect(caught(DataDirectoryError.self) { _ = try fresh.data.openDeliveryKey(sealKeyFile: freshSeal, logger: .init(label: "test")) }?.code == .sealKey)
     }
 }
 
@@ -275,6 +291,82 @@ extension ChannelTests {
         #expect(answers.filter { if case .recorded = $0 { true } else { false } }.count == 1 && answers.filter { $0 == .alreadyRecorded }.count == 7)
         events = try fixture.events("RACE-2").map(\.event)
         #expect(events == [.submissionAcceptance, .consignmentNotification])
+    }
+}
+
+extension ChannelTests {
+    @Test("one-time codes: a new code voids the one before, a code ends after 10 minutes, three wrong entries void it, a sixth code locks the link, and identifying starts the count again")
+    func oneTimeCodes() async throws {
+        let fixture = try await Fixture()
+        let relay = try MailRelay(fixture.directory)
+        let gateway = try SMSGatewayProcess(token: "t0ken")
+        let key = SymmetricKey.random()
+        let vault = try DocumentVault(database: fixture.data.database, key: key)
+        try vault.store(Fixture.award, now: fixture.clock.read())
+        let delivery = try fixture.delivery(relayPort: relay.port, sms: try Self.sms(gateway), vault: vault, portal: PortalSettings(baseURL: "https://portal.test", key: key))
+        _ = try await fixture.serve(delivery, service: "CODE-1", email: "li.wei@example.test", sms: "+8613800138001", channels: [.email, .sms, .portal])
+        await delivery.runDue()
+        let token = try #require(delivery.portalLink(service: "CODE-1")?.components(separatedBy: "/").last)
+        func newCode() async throws -> String {
+            #expect(try await delivery.sendPortalCode(token: token) == .sent(destination: "通过短信向尾号为01的手机号码"))
+            let text = try #require(try gateway.messages().last?["text"] as? String)
+            return try #require(text.split(whereSeparator: { !$0.isNumber }).first { $0.count == 6 }.map(String.init))
+        }
+        // A new code voids the one before.
+        let first = try await newCode()
+        let second = try await newCode()
+        if first != second {
+            #expect(try await delivery.verifyPortalCode(token: token, code: first, client: "t") == .wrong(remaining: 2))
+        }
+        // A code ends after 10 minutes.
+        fixture.clock.advance(10 * 60_000 + 1)
+        #expect(try await delivery.verifyPortalCode(token: token, code: second, client: "t") == .wrong(remaining: first != second ? 1 : 2))
+        // Three wrong entries void a code, even the right one after them.
+        let third = try await newCode()
+        for remaining in [2, 1, 0] {
+            #expect(try await delivery.verifyPortalCode(token: token, code: third == "000000" ? "111111" : "000000", client: "t") == .wrong(remaining: remaining))
+        }
+        #expect(try await delivery.verifyPortalCode(token: token, code: third, client: "t") == .wrong(remaining: 0))
+        // Identifying starts the count again: three codes so far, then five more may be asked.
+        let fourth = try await newCode()
+        guard case .identified = try await delivery.verifyPortalCode(token: token, code: fourth, client: "t") else {
+            Issue.record("the fourth code did not identify")
+            return
+        }
+        for _ in 0..<5 { _ = try await newCode() }
+        #expect(try await delivery.sendPortalCode(token: token) == .locked, "a sixth code after identification locks the link")
+        #expect(try delivery.portalLinkState(token: token) == .locked(language: "zh-Hans"))
+        #expect(try gateway.messages().count == 9, "nine codes (the notice went by e-mail); the refused sixth was not sent")
+    }
+
+    @Test("SMS outcomes: a number the gateway refuses is the failure at once with the next channel queued; `expired` is unreachable; an interim status records nothing; reasons follow the gateway's error and RFC 3463")
+    func smsOutcomes() async throws {
+        let fixture = try await Fixture()
+        let gateway = try SMSGatewayProcess(token: "t0ken")
+        let delivery = try fixture.delivery(relayPort: nil, sms: try Self.sms(gateway))
+        _ = try await fixture.serve(delivery, service: "SMS-R", email: "li.wei@example.test", sms: "+8613800138000", channels: [.sms, .email])
+        await delivery.runDue()
+        let refused = try fixture.events("SMS-R")
+        #expect(refused.map(\.event) == [.submissionAcceptance, .consignmentNotificationFailure] && refused.last?.reason == .addressUnknown, "\(refused.map(\.event))")
+        #expect(try delivery.items(service: "SMS-R").map(\.channel) == [.email, .sms])
+
+        _ = try await fixture.serve(delivery, service: "SMS-E", email: "li.wei@example.test", sms: "+8613800138002", channels: [.sms])
+        await delivery.runDue()
+        let id = try #require(try gateway.messages().last?["id"] as? String)
+        let interim = Self.report(["id": id, "status": "buffered", "at": Self.now(fixture)])
+        #expect(try await delivery.smsReport(body: interim.body, signature: interim.signature) == .interim)
+        #expect(try fixture.events("SMS-E").count == 1 && delivery.items(service: "SMS-E").first?.state == .sent)
+        let expired = Self.report(["id": id, "status": "expired", "at": Self.now(fixture)])
+        _ = try await delivery.smsReport(body: expired.body, signature: expired.signature)
+        #expect(try fixture.events("SMS-E").last?.reason == .unreachable)
+
+        #expect(Delivery.reason(forGatewayError: "invalid-number") == .addressInvalid && Delivery.reason(forGatewayError: "unknown-subscriber") == .addressUnknown)
+        #expect(Delivery.reason(forGatewayError: "spam") == .contentRefused && Delivery.reason(forGatewayError: nil) == .providerError)
+        let statuses: [(String, ReasonCode)] = [
+            ("5.1.1", .addressUnknown), ("5.1.3", .addressInvalid), ("5.2.2", .mailboxFull), ("5.3.4", .contentTooLarge),
+            ("5.7.1", .contentRefused), ("4.4.7", .unreachable), ("5.5.0", .providerError), ("x", .providerError),
+        ]
+        for (status, reason) in statuses { #expect(Delivery.reason(forStatus: status) == reason, "\(status)") }
     }
 }
 
