@@ -54,7 +54,7 @@ struct PortalTests {
 
         /// Uploads `bytes` as a document; returns the part that names it.
         func upload(_ bytes: [UInt8], name: String) throws -> [String: Any] {
-            let file = directory.file(name)
+            let file = directory.file(name.replacingOccurrences(of: "/", with: "_"))
             try Data(bytes).write(to: URL(fileURLWithPath: file))
             let sha256 = Self.sha256(file)
             let stored = try api("/v1/documents/" + sha256, ["-X", "PUT", "-H", "Content-Type: application/pdf", "--data-binary", "@" + file])
@@ -213,6 +213,88 @@ struct PortalTests {
         #expect(entry.status == 200 && entry.body.contains("尾号为05"), "\(entry.body)")
     }
 
+    @Test("an identified session: its cookie's attributes, the page's and the download's headers; a GET with the session goes to the documents; no such part is 404; an answer with another form token is 403; a verify without a code, or not a form, is refused and not counted")
+    func identifiedSession() throws {
+        let setup = try Setup()
+        let cookies = setup.directory.file("cookies")
+        let part = try setup.upload(Array("%PDF-1.4 ann's copy".utf8), name: "order/1")
+        let opened = try setup.open("SVC-SESSION", parts: [part],
+                                    recipients: [["channel": "email", "address": "ann@example.test"], ["channel": "sms", "address": "+8613800138003"], ["channel": "portal", "address": "ann"]],
+                                    channels: ["email", "sms", "portal"])
+        try #require(opened.status == 201, "\(opened.body)")
+        try #require(setup.postfix.newMessages("ann", atLeast: 1, timeout: 60).count == 1)
+        let notice = try #require(try MailRelay.read(maildir: setup.postfix.maildir("ann")).first?["text"] as? String)
+        let link = try #require(Self.link(in: notice, base: setup.appliance.apiURL))
+        let path = String(link.dropFirst(setup.appliance.apiURL.count))
+
+        #expect(try setup.portal(link + "/code", cookies: cookies, ["-X", "POST", "-d", ""]).status == 200)
+        // Refused before the link is touched: no code, and a body that is not a form.
+        let noCode = try setup.portal(link + "/verify", cookies: cookies, ["-d", "other=1"])
+        #expect(noCode.status == 400 && noCode.body.contains("missing-parameter"), "\(noCode.status) \(noCode.body)")
+        let notForm = try setup.portal(link + "/verify", cookies: cookies, ["-H", "Content-Type: application/json", "-d", "{\"code\":\"000000\"}"])
+        #expect(notForm.status == 415, "\(notForm.status) \(notForm.body)")
+        let wrong = try setup.portal(link + "/verify", cookies: cookies, ["-d", "code=000000"])
+        #expect(wrong.status == 401 && wrong.body.contains("剩余尝试次数：2"), "the refusals above counted no attempt: \(wrong.body)")
+
+        let text = try #require(try setup.gateway.messages().last { ($0["to"] as? String) == "+8613800138003" }?["text"] as? String)
+        let code = try #require(text.split(whereSeparator: { !$0.isNumber }).first { $0.count == 6 }.map(String.init))
+        let identified = try setup.portal(link + "/verify", cookies: cookies, ["-d", "code=" + code])
+        #expect(identified.status == 303 && identified.headers.lowercased().contains("location: \(path.lowercased())/documents"), "\(identified.headers)")
+        let cookie = identified.headers.split(separator: "\r\n").first { $0.lowercased().hasPrefix("set-cookie:") }.map(String.init) ?? ""
+        for attribute in ["notarium_portal=", "Path=\(path)", "Max-Age=1800", "Secure", "HttpOnly", "SameSite=Strict"] {
+            #expect(cookie.contains(attribute), "\(attribute) in \(cookie)")
+        }
+
+        let entry = try setup.portal(link, cookies: cookies)
+        #expect(entry.status == 303, "with a session, the link goes to the documents")
+        let page = try setup.portal(link + "/documents", cookies: cookies)
+        #expect(page.status == 200 && page.body.contains("ODR-2026-0077"))
+        for header in ["content-security-policy: default-src 'none'", "x-content-type-options: nosniff", "cache-control: no-store"] {
+            #expect(page.headers.lowercased().contains(header), "\(header)")
+        }
+        #expect(page.body.contains("<meta name=\"referrer\" content=\"no-referrer\">"))
+        let download = try setup.portal(link + "/documents/0", cookies: cookies)
+        #expect(download.status == 200 && download.body == "%PDF-1.4 ann's copy")
+        for header in ["content-disposition: attachment; filename=\"order_1.pdf\"", "x-content-type-options: nosniff", "content-security-policy: sandbox"] {
+            #expect(download.headers.lowercased().contains(header), "\(header) in \(download.headers)")
+        }
+        #expect(try setup.portal(link + "/documents/99", cookies: cookies).status == 404)
+        let foreign = try setup.portal(link + "/answer", cookies: cookies, ["-d", "decision=accept&form=00"])
+        #expect(foreign.status == 403 && foreign.body.contains("forbidden"), "\(foreign.status) \(foreign.body)")
+        let records = try setup.events("SVC-SESSION", atLeast: 4)
+        #expect(records.map(Self.name) == ["SubmissionAcceptance", "ConsignmentNotification", "ContentAccessTracking", "ContentHandover"], "no answer recorded: \(records.map(Self.name))")
+    }
+
+    @Test("an upload acknowledged with 201 survives kill -9: after the restart the same bytes are 200 and a service through the portal opens on them")
+    func uploadSurvivesKill() throws {
+        let directory = TemporaryDirectory()
+        let data = directory.file("data")
+        let first = try RunningAppliance(["--data", data], environment: cleanEnvironment(["NOTARIUM_LEDGER_CHECKPOINT_INTERVAL": "0"]))
+        let clerk = try DeliveryAPITests.registerClerk(first, data: data, in: directory)
+        let ca = data + "/clients/operator/ca.pem"
+        let file = directory.file("award.pdf")
+        try Data("%PDF-1.4 durable".utf8).write(to: URL(fileURLWithPath: file))
+        let sha256 = Setup.sha256(file)
+        let put = ["-X", "PUT", "--data-binary", "@" + file]
+        #expect(try APITests.curlTLS(first.apiURL + "/v1/documents/" + sha256, operator: clerk, ca: ca, put).status == 201)
+        first.process.signal(SIGKILL)
+        first.process.waitForExit()
+
+        let second = try RunningAppliance(["--data", data], environment: cleanEnvironment(["NOTARIUM_LEDGER_CHECKPOINT_INTERVAL": "0"]))
+        defer { second.stop() }
+        #expect(try APITests.curlTLS(second.apiURL + "/v1/documents/" + sha256, operator: clerk, ca: ca, put).status == 200, "held across the kill")
+        let opening: [String: Any] = [
+            "service": "SVC-DURABLE", "case": "ODR-2026-0078",
+            "parts": [["name": "award", "digests": [["algorithm": "sha-256", "value": Data(Setup.hexBytes(sha256)).base64EncodedString()]], "size": 16, "mediaType": "application/pdf"]],
+            "recipients": [["channel": "email", "address": "ann@example.test"], ["channel": "portal", "address": "ann"]],
+            "rules": ["timeZone": "UTC", "calendar": ["id": "x", "version": "1", "weekend": [6, 7], "holidays": [String]()], "confirmedChannels": [String](), "readReportPresumesService": false],
+            "delivery": ["languages": ["en"], "channels": ["email", "portal"], "institution": "CIETAC"],
+        ]
+        let body = try DeliveryAPITests.json(opening, to: directory.file("opening.json"))
+        let opened = try APITests.curlTLS(second.apiURL + "/v1/services", operator: clerk, ca: ca, ["-H", "Content-Type: application/json", "--data-binary", "@" + body])
+        #expect(opened.status == 201, "\(opened.status) \(opened.body)")
+    }
+
     @Test("the portal refuses what it must: an unknown link, wrong codes (counted, then void, then the link locked), a form from elsewhere; an upload whose digest is wrong, a service whose document is not held, an SMS report unsigned or of no message of ours")
     func refusals() throws {
         let setup = try Setup()
@@ -223,6 +305,22 @@ struct PortalTests {
         try Data("%PDF-1.4 another".utf8).write(to: URL(fileURLWithPath: file))
         let mismatch = try setup.api("/v1/documents/" + String(repeating: "ab", count: 32), ["-X", "PUT", "--data-binary", "@" + file])
         #expect(mismatch.status == 422 && mismatch.body.contains("digest-mismatch"), "\(mismatch.status) \(mismatch.body)")
+        let notHex = try setup.api("/v1/documents/not-a-digest", ["-X", "PUT", "--data-binary", "@" + file])
+        #expect(notHex.status == 400 && notHex.body.contains("invalid-parameter"), "\(notHex.status) \(notHex.body)")
+        let empty = try setup.api("/v1/documents/" + Setup.sha256("/dev/null"), ["-X", "PUT", "--data-binary", ""])
+        #expect(empty.status == 400 && empty.body.contains("empty-body"), "\(empty.status) \(empty.body)")
+        let large = setup.directory.file("large.bin")
+        try Data(count: 16 * 1024 * 1024 + 1).write(to: URL(fileURLWithPath: large))
+        let tooLarge = try setup.api("/v1/documents/" + Setup.sha256(large), ["-X", "PUT", "--data-binary", "@" + large])
+        #expect(tooLarge.status == 413 && tooLarge.body.contains("body-too-large"), "\(tooLarge.status) \(tooLarge.body)")
+        let operatorDirectory = setup.data + "/clients/operator"
+        let notClerk = try APITests.curlTLS(setup.appliance.apiURL + "/v1/documents/" + Setup.sha256(file), operator: operatorDirectory, ca: setup.ca, ["-X", "PUT", "--data-binary", "@" + file])
+        #expect(notClerk.status == 403, "the operator does not record services: \(notClerk.status)")
+        // None of them stored anything: a service naming that body's real digest is refused.
+        let digest = Data(Setup.hexBytes(Setup.sha256(file))).base64EncodedString()
+        let stored = try setup.open("SVC-NOT-STORED", parts: [["name": "other", "digests": [["algorithm": "sha-256", "value": digest]], "size": 16, "mediaType": "application/pdf"]],
+                                    recipients: [["channel": "email", "address": "bo@example.test"], ["channel": "portal", "address": "bo"]], channels: ["email", "portal"])
+        #expect(stored.status == 422 && stored.body.contains("document-missing"), "\(stored.status) \(stored.body)")
         let notHeld: [String: Any] = ["name": "missing", "digests": [["algorithm": "sha-256", "value": Data(repeating: 7, count: 32).base64EncodedString()]], "size": 10, "mediaType": "application/pdf"]
         let refused = try setup.open("SVC-NOT-HELD", parts: [notHeld], recipients: [["channel": "email", "address": "bo@example.test"], ["channel": "portal", "address": "bo"]], channels: ["email", "portal"])
         #expect(refused.status == 422 && refused.body.contains("document-missing"), "\(refused.status) \(refused.body)")
