@@ -4,8 +4,9 @@ import Notary
 /// own codes, so that the API answers a bad service the same way with or without delivery.
 public struct DeliveryError: Error, Equatable, CustomStringConvertible {
     public enum Code: String, Sendable {
-        /// The delivery plan cannot be carried out (no recipient on a channel it names, no
-        /// transport for any of its channels).
+        /// The delivery plan cannot be carried out: no recipient on a channel it names, no
+        /// channel a notice is pushed on, the portal on an appliance without one. (A channel
+        /// without a transport configured is not refused: its notices wait for one.)
         case invalidPlan = "invalid-plan"
         /// The notary refused the service or an event; `notary` says why.
         case notary = "notary"

@@ -549,7 +549,7 @@ extension Delivery {
     }
 
     /// Records the recipient's acknowledgement (ConsignmentAcceptance) or refusal
-    /// (ConsignmentRejection, reason `recipient-refused`, their words kept as the portal's log)
+    /// (ConsignmentRejection, reason `recipient-refused`; their words kept in the erasable store, their SHA-256 in the event)
     /// on `portal`. A second answer records nothing and returns the first.
     public func answer(_ session: PortalSession, accept: Bool, statement: String?) async throws(DeliveryError) -> ServiceRecord {
         try await services.run(session.service) { () async throws(DeliveryError) -> ServiceRecord in

@@ -224,6 +224,17 @@ struct ConfigurationTests {
         #expect(try email.credentials()?.password == "s3cret")
         try "s3cret \r\nsecond line\r\n".write(toFile: password, atomically: true, encoding: .utf8)
         #expect(try email.credentials()?.password == "s3cret" && email.credentials()?.username == "notarium")
+        // The SMS gateway: its token and report secret are each a file's first line.
+        let emptySecret = directory.file("empty")
+        try "\n".write(toFile: emptySecret, atomically: true, encoding: .utf8)
+        let sms: [String: String] = [
+            "NOTARIUM_DELIVERY_SMS_GATEWAY_URL": "https://sms.example.org/send", "NOTARIUM_DELIVERY_SMS_TOKEN_FILE": password,
+            "NOTARIUM_DELIVERY_SMS_REPORT_SECRET_FILE": password,
+        ]
+        let withSMS = try await ApplianceConfiguration.load(environment: sms.merging(["NOTARIUM_DELIVERY_PORTAL_BASE_URL": "https://portal.example.org:8443"]) { $1 })
+        #expect(withSMS.delivery.sms?.gatewayURL == "https://sms.example.org/send" && withSMS.delivery.sms?.sender == "Notarium" && withSMS.delivery.sms?.callbackURL == nil)
+        #expect(withSMS.delivery.portalBaseURL == "https://portal.example.org:8443" && withSMS.delivery.documentRetentionDays == 90)
+        #expect(try DeliverySettings.secret(password) == "s3cret")
         let badNotices = directory.file("notices")
         try FileManager.default.createDirectory(atPath: badNotices, withIntermediateDirectories: true)
         try "language-name: English\n".write(toFile: badNotices + "/en.yaml", atomically: true, encoding: .utf8)
@@ -242,6 +253,18 @@ struct ConfigurationTests {
             (.deliveryEmailHelo, relay.merging(["NOTARIUM_DELIVERY_EMAIL_HELO": "bad host"]) { $1 }),
             (.deliveryNotices, ["NOTARIUM_DELIVERY_NOTICES": directory.file("no-such-directory")]),
             (.deliveryNotices, ["NOTARIUM_DELIVERY_NOTICES": badNotices]),
+            (.deliveryEmailHelo, relay.merging(["NOTARIUM_DELIVERY_EMAIL_HELO": "*.example.org"]) { $1 }),
+            (.deliveryPortalBaseURL, ["NOTARIUM_DELIVERY_PORTAL_BASE_URL": "http://portal.example.org"]),
+            (.deliveryPortalBaseURL, ["NOTARIUM_DELIVERY_PORTAL_BASE_URL": "https://portal.example.org/"]),
+            (.deliveryDocumentsRetentionDays, ["NOTARIUM_DELIVERY_DOCUMENTS_RETENTION_DAYS": "0"]),
+            (.deliveryDocumentsRetentionDays, ["NOTARIUM_DELIVERY_DOCUMENTS_RETENTION_DAYS": "3651"]),
+            (.deliveryDocumentsRetentionDays, ["NOTARIUM_DELIVERY_DOCUMENTS_RETENTION_DAYS": "x"]),
+            (.deliverySMSGatewayURL, sms.merging(["NOTARIUM_DELIVERY_SMS_GATEWAY_URL": "ftp://sms.example.org/send"]) { $1 }),
+            (.deliverySMSTokenFile, sms.merging(["NOTARIUM_DELIVERY_SMS_TOKEN_FILE": directory.file("missing")]) { $1 }),
+            (.deliverySMSTokenFile, sms.merging(["NOTARIUM_DELIVERY_SMS_TOKEN_FILE": emptySecret]) { $1 }),
+            (.deliverySMSReportSecretFile, sms.merging(["NOTARIUM_DELIVERY_SMS_REPORT_SECRET_FILE": ""]) { $1 }),
+            (.deliverySMSCAFile, sms.merging(["NOTARIUM_DELIVERY_SMS_CA_FILE": directory.file("missing.pem")]) { $1 }),
+            (.deliverySMSCallbackURL, sms.merging(["NOTARIUM_DELIVERY_SMS_CALLBACK_URL": "mailto:x@example.org"]) { $1 }),
         ]
         for (key, environment) in invalid {
             let error = await configurationError { _ = try await ApplianceConfiguration.load(environment: environment) }

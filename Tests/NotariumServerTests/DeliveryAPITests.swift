@@ -47,6 +47,26 @@ struct DeliveryAPITests {
         withReport["rejection"] = "address-unknown"
         let schema = try post(withReport, "with-report")
         #expect(schema.status == 422 && schema.body.contains("schema-violation"), "\(schema.status) \(schema.body)")
+        // Every other way a plan is refused, each by name, none opening anything.
+        let plan = opening["delivery"] as? [String: Any] ?? [:]
+        let variants: [(String, [String: Any], String)] = [
+            ("provider with a plan", ["provider": ["kind": "smtp-reply", "report": "250 ok"]], "schema-violation"),
+            ("eventTime with a plan", ["eventTime": "2026-12-07T10:00:00.000Z"], "schema-violation"),
+            ("a channel twice", ["delivery": plan.merging(["channels": ["email", "email"]]) { $1 }], "invalid-delivery-plan"),
+            ("no push channel", ["delivery": plan.merging(["channels": ["portal"]]) { $1 }], "invalid-delivery-plan"),
+            ("no link without the portal", ["delivery": plan.filter { $0.key != "link" }], "schema-violation"),
+            ("a link that is not https", ["delivery": plan.merging(["link": "http://odr.example.org/x"]) { $1 }], "schema-violation"),
+            ("a reminder of 0 days", ["delivery": plan.merging(["reminders": [0]]) { $1 }], "schema-violation"),
+            ("a reminder of 61 days", ["delivery": plan.merging(["reminders": [61]]) { $1 }], "schema-violation"),
+            ("six reminders", ["delivery": plan.merging(["reminders": [1, 2, 3, 4, 5, 6]]) { $1 }], "schema-violation"),
+            ("no language", ["delivery": plan.merging(["languages": [String]()]) { $1 }], "schema-violation"),
+            ("an institution of 201 characters", ["delivery": plan.merging(["institution": String(repeating: "x", count: 201)]) { $1 }], "schema-violation"),
+        ]
+        for (name, change, type) in variants {
+            let variant = opening.merging(change) { $1 }.merging(["service": "SVC-API-BAD"]) { $1 }
+            let answer = try post(variant, "variant")
+            #expect(answer.status == 422 && answer.body.contains(type), "\(name): \(answer.status) \(answer.body)")
+        }
         let none = try APITests.curlTLS(appliance.apiURL + "/v1/services/SVC-API-BAD/bundle", operator: clerk, ca: ca, [])
         #expect(none.status == 404, "\(none.status) \(none.body)")
 
