@@ -73,8 +73,7 @@ public struct DeliveryStatusReport: Sendable, Equatable {
         for block in blocks.dropFirst() {
             guard let final = block["final-recipient"], let action = block["action"], let status = block["status"] else { continue }
             let code = status.split(separator: " ").first.map(String.init) ?? ""
-            let numbers = code.split(separator: ".", omittingEmptySubsequences: false)
-            guard numbers.count == 3, numbers.allSatisfy({ !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCIIDigit) }), ["2", "4", "5"].contains(numbers[0]) else { continue }
+            guard SMTPReply.isEnhancedStatus(Substring(code)) else { continue }
             recipients.append(Recipient(
                 finalRecipient: Self.address(final), originalRecipient: block["original-recipient"].map(Self.address),
                 action: action.lowercased().split(separator: " ").first.map(String.init) ?? "", status: code,

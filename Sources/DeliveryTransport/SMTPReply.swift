@@ -14,11 +14,15 @@ public struct SMTPReply: Sendable, Equatable, CustomStringConvertible {
     /// relay gives one and its class agrees with the reply code's.
     public var enhancedStatus: String? {
         guard let first = lines.first, let token = first.split(separator: " ", maxSplits: 1).first else { return nil }
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCIIDigit) }),
-              let klass = Int(parts[0]), klass == code / 100, [2, 4, 5].contains(klass)
-        else { return nil }
+        guard Self.isEnhancedStatus(token), Int(token.prefix(1)) == code / 100 else { return nil }
         return String(token)
+    }
+
+    /// An RFC 3463 status code, `class.subject.detail`: class 2, 4 or 5, each part 1–3 digits.
+    /// Replies and delivery status reports carry the same codes.
+    static func isEnhancedStatus(_ token: Substring) -> Bool {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 3 && parts.allSatisfy({ !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCIIDigit) }) && ["2", "4", "5"].contains(parts[0])
     }
 
     /// The relay's queue identifier from a final DATA reply, as the common MTAs word it:

@@ -212,6 +212,24 @@ struct ChannelTests {
 }
 
 extension ChannelTests {
+    @Test("the vault's stored value is what docs/delivery.md §12 says: PyNaCl opens it with the delivery key's crypto_kdf subkey (1, NTRMDOCS) and the name as associated data, and refuses it under another name")
+    func vaultFormatInterop() async throws {
+        let fixture = try await Fixture()
+        let master = SodiumLibrary.randomBytes(32)
+        let vault = try DocumentVault(database: fixture.data.database, key: try SymmetricKey(SecureBytes(copying: master)))
+        let document = Array("%PDF-1.4 the award, as served".utf8)
+        let name = try vault.store(document, now: fixture.clock.read())
+        let value = try #require(try fixture.data.database.get(Array("doc/\(name)".utf8), in: try fixture.data.database.columnFamily(DocumentVault.family)))
+        let file = fixture.directory.file("value")
+        try Data(value).write(to: URL(fileURLWithPath: file))
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("open_vault_value.py").path
+        let hex = master.map { String(format: "%02x", $0) }.joined()
+        let opened = try runProcess("/usr/bin/env", ["python3", script, hex, name, file])
+        #expect(opened.status == 0 && opened.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines) == name, "\(opened.standardOutput) \(opened.standardError)")
+        let moved = try runProcess("/usr/bin/env", ["python3", script, hex, DocumentVault.name(of: Array("another".utf8)), file])
+        #expect(moved.status == 1, "under another name it does not open")
+    }
+
     @Test("the delivery key is made once and kept; when it goes missing from a data directory that holds documents sealed under it, opening it is refused by name instead of a new key silently orphaning them")
     func deliveryKey() async throws {
         let fixture = try await Fixture()

@@ -53,6 +53,13 @@ struct DeliveryStatusReportTests {
         #expect(report.statusText.contains("Status: 5.1.1\r\n"))
         #expect(report.statusText.hasPrefix("Reporting-MTA: dns; relay.example.test\r\n"))
         Self.expectAgreement(report, try Self.pythonReading(Self.vector))
+        // The envelope id is xtext (RFC 3461 §4): "+XX" is the byte 0xXX.
+        let text = String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "Original-Envelope-Id: item-42", with: "Original-Envelope-Id: item+2B42+3Dx")
+        #expect(try DeliveryStatusReport(message: Array(text.utf8)).envelopeID == "item+42=x")
+        // RFC 6533's report of an internationalised message is read the same way.
+        let global = String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "message/delivery-status", with: "message/global-delivery-status")
+            .replacingOccurrences(of: "report-type=delivery-status", with: "report-type=global-delivery-status")
+        #expect(try DeliveryStatusReport(message: Array(global.utf8)).failures.first?.status == "5.1.1")
     }
 
     @Test("what is not a report, or a broken one, is refused by name")
